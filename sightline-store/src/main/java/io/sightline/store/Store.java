@@ -1,0 +1,49 @@
+package io.sightline.store;
+
+import java.util.function.Function;
+
+/**
+ * Sightline's persistent state: an embedded H2 file database (single node, the default) or
+ * PostgreSQL (several replicas may share it). Everything a server needs to survive a restart or to
+ * run as several replicas lives here; nothing lives only in one process's memory.
+ *
+ * <p>Contract types live in this package; the JDBI/Flyway machinery under {@code
+ * io.sightline.store.internal}. Open with {@link Stores#open(StoreConfig, MasterKey)}.
+ */
+public interface Store extends AutoCloseable {
+
+  /**
+   * What storage this is, for the startup log: H2 path and "single node", or PostgreSQL host/db.
+   */
+  String describe();
+
+  /** True for PostgreSQL ({@code --db-url}); false for the embedded H2 default. */
+  boolean isExternal();
+
+  /**
+   * Checks the database answers and migrations are applied (for {@code /readyz}).
+   *
+   * @throws StoreUnavailableException when it does not
+   */
+  void ping();
+
+  /**
+   * Runs {@code work} in one short transaction: every write in it (the change and its audit record)
+   * commits together or not at all.
+   *
+   * @throws StoreUnavailableException when the database cannot be reached (maps to 503)
+   */
+  <T> T transact(Function<StoreTx, T> work);
+
+  /** Envelope encryption under the master key this store was opened with. */
+  Sealer sealer();
+
+  /**
+   * Re-wraps every data key and the audit key under {@code newKey}, in one transaction. Afterwards
+   * only {@code newKey} opens this store; old audit records still verify.
+   */
+  void rotateMasterKey(MasterKey newKey);
+
+  @Override
+  void close();
+}

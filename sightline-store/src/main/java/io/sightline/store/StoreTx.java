@@ -1,0 +1,8 @@
+package io.sightline.store;
+
+/** The repositories, bound to one transaction. */
+public interface StoreTx {
+  ApiTokens tokens();
+
+  AuditLog audit();
+}

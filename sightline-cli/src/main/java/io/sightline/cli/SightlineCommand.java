@@ -1,0 +1,29 @@
+package io.sightline.cli;
+
+import io.sightline.cli.commands.AdminCommand;
+import io.sightline.cli.commands.AuditCommand;
+import io.sightline.cli.commands.CompletionCommand;
+import io.sightline.cli.commands.LoginCommand;
+import io.sightline.cli.commands.TokenCommand;
+import picocli.CommandLine.Command;
+
+@Command(
+    name = "sightline",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    sortOptions = false,
+    description = {
+      "Short-lived, audited access to Kubernetes clusters for pipelines and people.",
+      "",
+      "Start a server with `sightline server`; talk to it with the other commands.",
+      "Machine output (JSON, tokens) goes to standard output, messages to standard error.",
+      "Exit codes: 0 ok, 1 failure, 2 usage error."
+    },
+    subcommands = {
+      LoginCommand.class,
+      TokenCommand.class,
+      AuditCommand.class,
+      AdminCommand.class,
+      CompletionCommand.class
+    })
+public final class SightlineCommand {}

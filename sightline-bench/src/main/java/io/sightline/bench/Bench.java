@@ -1,0 +1,115 @@
+package io.sightline.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The benchmark harness. {@code java -jar sightline-bench/target/sightline-bench.jar [--quick]
+ * [--root DIR] [--out FILE]} runs every figure in one run, prints a table (value, target,
+ * pass/short) and writes {@code target/bench.json}. {@code --quick} is the smoke run inside {@code
+ * mvn verify}: it checks that the harness works, not the figures.
+ */
+public final class Bench {
+  private Bench() {}
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = false;
+    Path root = Path.of(".").toAbsolutePath().normalize();
+    Path out = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> quick = true;
+        case "--root" -> root = Path.of(args[++i]).toAbsolutePath().normalize();
+        case "--out" -> out = Path.of(args[++i]);
+        case "-h", "--help" -> {
+          System.out.println(
+              "usage: java -jar sightline-bench.jar [--quick] [--root REPO] [--out FILE]");
+          return;
+        }
+        default -> {
+          System.err.println("unknown argument " + args[i] + " (try --help)");
+          System.exit(2);
+        }
+      }
+    }
+    if (out == null) {
+      out = root.resolve("sightline-bench/target/bench.json");
+    }
+    List<Result> results =
+        run(new BenchContext(root, root.resolve("sightline-cli/target/sightline.jar"), quick));
+    print(results, System.out);
+    write(results, out, quick);
+  }
+
+  static List<Result> run(BenchContext ctx) throws Exception {
+    if (!Files.isRegularFile(ctx.jar())) {
+      throw new IllegalStateException(
+          ctx.jar() + " is missing: build it first (mvn -B package -DskipTests)");
+    }
+    List<Result> results = new ArrayList<>();
+    results.addAll(ServerStartFigures.run(ctx));
+    return results;
+  }
+
+  static void print(List<Result> results, PrintStream out) {
+    out.printf(Locale.ROOT, "%-44s %12s %-14s %s%n", "figure", "value", "target", "mark");
+    for (Result r : results) {
+      out.printf(
+          Locale.ROOT,
+          "%-44s %9.1f %-2s %-14s %s%n",
+          r.name(),
+          r.value(),
+          r.unit(),
+          r.target(),
+          r.pass() ? "pass" : "SHORT");
+    }
+  }
+
+  static void write(List<Result> results, Path file, boolean quick) throws Exception {
+    ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    ObjectNode root = json.createObjectNode();
+    root.put("at", Instant.now().toString());
+    root.put("quick", quick);
+    root.put("machine", machine());
+    ArrayNode figures = root.putArray("figures");
+    for (Result r : results) {
+      ObjectNode f = figures.addObject();
+      f.put("name", r.name());
+      f.put("value", r.value());
+      f.put("unit", r.unit());
+      f.put("target", r.target());
+      f.put("pass", r.pass());
+      f.set("stats", json.valueToTree(r.stats()));
+    }
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    json.writeValue(file.toFile(), root);
+  }
+
+  static String machine() {
+    String cpu = "unknown CPU";
+    try {
+      cpu =
+          Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+              .filter(l -> l.startsWith("model name"))
+              .map(l -> l.substring(l.indexOf(':') + 1).strip())
+              .findFirst()
+              .orElse(cpu);
+    } catch (Exception e) {
+      // not Linux
+    }
+    return Runtime.getRuntime().availableProcessors()
+        + " cores, "
+        + cpu
+        + ", Java "
+        + System.getProperty("java.version");
+  }
+}

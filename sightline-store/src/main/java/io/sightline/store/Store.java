@@ -35,12 +35,22 @@ public interface Store extends AutoCloseable {
    */
   <T> T transact(Function<StoreTx, T> work);
 
-  /** Envelope encryption under the master key this store was opened with. */
+  /**
+   * Envelope encryption under the master key this store was opened with; each call runs in its own
+   * short transaction. Prefer {@link StoreTx#sealer()} when the sealed bytes are stored in a
+   * transaction.
+   */
   Sealer sealer();
 
   /**
    * Re-wraps every data key and the audit key under {@code newKey}, in one transaction. Afterwards
-   * only {@code newKey} opens this store; old audit records still verify.
+   * only {@code newKey} opens this store; old audit records still verify. Online: other calls keep
+   * working. The caller must have made {@code newKey} durable (key file, secret store) BEFORE
+   * calling this: once it returns, the old key no longer opens the store. Other replicas sharing
+   * the database must be restarted with the new key (their seals are refused until then).
+   *
+   * @throws io.sightline.core.SightlineException {@code MASTER_KEY_MISMATCH} when the database is
+   *     no longer wrapped by this store's current key (rotated by another replica)
    */
   void rotateMasterKey(MasterKey newKey);
 

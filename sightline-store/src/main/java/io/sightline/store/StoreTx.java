@@ -5,4 +5,7 @@ public interface StoreTx {
   ApiTokens tokens();
 
   AuditLog audit();
+
+  /** Envelope encryption whose data keys are written in this transaction. */
+  Sealer sealer();
 }

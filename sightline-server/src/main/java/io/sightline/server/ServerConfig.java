@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -80,8 +79,7 @@ public record ServerConfig(
   /** Every key with its default (null: none). Secrets are accepted from the environment only. */
   private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
 
-  private static final List<String> ENV_ONLY =
-      List.of(DB_PASSWORD, MASTER_KEY, BOOTSTRAP_TOKEN);
+  private static final List<String> ENV_ONLY = List.of(DB_PASSWORD, MASTER_KEY, BOOTSTRAP_TOKEN);
 
   static {
     DEFAULTS.put(PORT, "8480");
@@ -121,7 +119,9 @@ public record ServerConfig(
     return List.copyOf(DEFAULTS.keySet());
   }
 
-  /** {@code sightline.db.url} → {@code SIGHTLINE_DB_URL}; {@code -} and {@code .} become {@code _}. */
+  /**
+   * {@code sightline.db.url} → {@code SIGHTLINE_DB_URL}; {@code -} and {@code .} become {@code _}.
+   */
   public static String envName(String key) {
     return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
   }
@@ -153,7 +153,8 @@ public record ServerConfig(
    * @param yamlFile {@code sightline.yaml}, or null for none
    * @throws StartupException naming the key and the fix
    */
-  public static ServerConfig load(Map<String, String> flags, Map<String, String> env, Path yamlFile) {
+  public static ServerConfig load(
+      Map<String, String> flags, Map<String, String> env, Path yamlFile) {
     Map<String, String> yaml = yamlFile == null ? Map.of() : readYaml(yamlFile);
     Map<String, String> merged = new LinkedHashMap<>();
     Map<String, String> origin = new LinkedHashMap<>();
@@ -176,17 +177,28 @@ public record ServerConfig(
     return new Parser(merged, origin).build();
   }
 
-  /** Reads {@code sightline.yaml} into dotted keys; the root may be wrapped in {@code sightline:}. */
+  /**
+   * Reads {@code sightline.yaml} into dotted keys; the root may be wrapped in {@code sightline:}.
+   */
   static Map<String, String> readYaml(Path file) {
     String text;
     try {
       if (Files.size(file) > MAX_YAML_BYTES) {
         throw new StartupException(
-            "config file " + file + " is larger than " + MAX_YAML_BYTES / 1024 + " KiB: is it the right file?");
+            "config file "
+                + file
+                + " is larger than "
+                + MAX_YAML_BYTES / 1024
+                + " KiB: is it the right file?");
       }
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new StartupException("cannot read config file " + file + ": " + e.getMessage() + " (fix the path given to --config)");
+      throw new StartupException(
+          "cannot read config file "
+              + file
+              + ": "
+              + e.getMessage()
+              + " (fix the path given to --config)");
     }
     LoadSettings settings =
         LoadSettings.builder()
@@ -201,16 +213,19 @@ public record ServerConfig(
     try (Reader r = new java.io.StringReader(text)) {
       root = new Load(settings).loadFromReader(r);
     } catch (YamlEngineException | IOException e) {
-      String first = e.getMessage() == null ? "invalid YAML" : e.getMessage().lines().findFirst().orElse("");
+      String first =
+          e.getMessage() == null ? "invalid YAML" : e.getMessage().lines().findFirst().orElse("");
       throw new StartupException("config file " + file + " is not valid YAML: " + first);
     }
     if (root == null) {
       return Map.of();
     }
     if (!(root instanceof Map<?, ?> map)) {
-      throw new StartupException("config file " + file + " must hold a mapping of settings (e.g. `port: 8480`)");
+      throw new StartupException(
+          "config file " + file + " must hold a mapping of settings (e.g. `port: 8480`)");
     }
-    if (map.size() == 1 && "sightline".equals(String.valueOf(map.keySet().iterator().next()))
+    if (map.size() == 1
+        && "sightline".equals(String.valueOf(map.keySet().iterator().next()))
         && map.values().iterator().next() instanceof Map<?, ?> inner) {
       map = inner;
     }
@@ -229,18 +244,36 @@ public record ServerConfig(
       }
       if (!DEFAULTS.containsKey(key)) {
         throw new StartupException(
-            "config file " + file + ": unknown setting " + key.substring("sightline.".length())
-                + " (known: " + String.join(", ", DEFAULTS.keySet().stream().filter(k -> !ENV_ONLY.contains(k)).map(k -> k.substring(10)).toList()) + ")");
+            "config file "
+                + file
+                + ": unknown setting "
+                + key.substring("sightline.".length())
+                + " (known: "
+                + String.join(
+                    ", ",
+                    DEFAULTS.keySet().stream()
+                        .filter(k -> !ENV_ONLY.contains(k))
+                        .map(k -> k.substring(10))
+                        .toList())
+                + ")");
       }
       if (ENV_ONLY.contains(key)) {
         throw new StartupException(
-            "config file " + file + ": " + key.substring("sightline.".length())
-                + " is a secret and is not read from the file: set " + envName(key)
+            "config file "
+                + file
+                + ": "
+                + key.substring("sightline.".length())
+                + " is a secret and is not read from the file: set "
+                + envName(key)
                 + " or use the matching -file setting");
       }
       if (value instanceof List<?> || value == null) {
         throw new StartupException(
-            "config file " + file + ": " + key.substring("sightline.".length()) + " needs a single value");
+            "config file "
+                + file
+                + ": "
+                + key.substring("sightline.".length())
+                + " needs a single value");
       }
       out.put(key, String.valueOf(value));
     }
@@ -315,7 +348,8 @@ public record ServerConfig(
         if (publicUrl.getScheme() == null
             || !(publicUrl.getScheme().equals("https") || publicUrl.getScheme().equals("http"))
             || publicUrl.getHost() == null) {
-          throw bad(PUBLIC_URL, "must be an absolute http(s) URL (e.g. https://sightline.example.com)");
+          throw bad(
+              PUBLIC_URL, "must be an absolute http(s) URL (e.g. https://sightline.example.com)");
         }
       }
       Path cert = path(TLS_CERT);
@@ -323,7 +357,8 @@ public record ServerConfig(
       if ((cert == null) != (key == null)) {
         String missing = cert == null ? TLS_CERT : TLS_KEY;
         throw new StartupException(
-            flagName(missing) + " is missing: HTTPS needs both --tls-cert and --tls-key (PEM files)");
+            flagName(missing)
+                + " is missing: HTTPS needs both --tls-cert and --tls-key (PEM files)");
       }
       boolean allowPlaintext = bool(ALLOW_PLAINTEXT);
       LogFormat format;
@@ -435,7 +470,12 @@ public record ServerConfig(
         return SecretValue.of(content);
       } catch (IOException e) {
         throw new StartupException(
-            "cannot read " + file + " (from " + where(fileKey) + "): " + e.getClass().getSimpleName()
+            "cannot read "
+                + file
+                + " (from "
+                + where(fileKey)
+                + "): "
+                + e.getClass().getSimpleName()
                 + ": fix the path or the file's permissions");
       }
     }
@@ -446,8 +486,7 @@ public record ServerConfig(
 
     private StartupException bad(String key, String fix) {
       String v = values.get(key);
-      return new StartupException(
-          where(key) + " " + (v == null ? "" : "(\"" + v + "\") ") + fix);
+      return new StartupException(where(key) + " " + (v == null ? "" : "(\"" + v + "\") ") + fix);
     }
   }
 }

@@ -8,9 +8,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * One JSON object per line: {@code ts}, {@code level}, {@code logger}, {@code thread}, {@code
- * msg}, the MDC keys, and {@code exception} (the stack trace) when there is one. Redaction happens
- * in {@link RedactingEncoder}, after this layout.
+ * One JSON object per line: {@code ts}, {@code level}, {@code logger}, {@code thread}, {@code msg},
+ * the MDC keys, and {@code exception} (the stack trace) when there is one. Redaction happens in
+ * {@link RedactingEncoder}, after this layout.
  */
 final class JsonLineLayout {
 

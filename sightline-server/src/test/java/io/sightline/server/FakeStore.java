@@ -219,6 +219,9 @@ final class FakeStore implements Store, StoreTx, ApiTokens, AuditLog {
 
   @Override
   public Page list(Query q) {
+    if ("boom".equals(q.action())) {
+      throw new IllegalStateException("boom");
+    }
     List<AuditRecord> out = new ArrayList<>();
     for (int i = audit.size() - 1; i >= 0 && out.size() < q.limit(); i--) {
       AuditRecord r = audit.get(i);

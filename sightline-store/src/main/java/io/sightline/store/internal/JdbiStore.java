@@ -1,15 +1,279 @@
 package io.sightline.store.internal;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.sightline.core.SecretValue;
+import io.sightline.core.SightlineException;
+import io.sightline.store.ApiTokens;
+import io.sightline.store.AuditLog;
 import io.sightline.store.MasterKey;
+import io.sightline.store.Sealer;
 import io.sightline.store.Store;
 import io.sightline.store.StoreConfig;
+import io.sightline.store.StoreTx;
+import io.sightline.store.StoreUnavailableException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The JDBI implementation of {@link Store}. */
-public final class JdbiStore {
-  private JdbiStore() {}
+/** The JDBI implementation of {@link Store} over H2 (embedded) or PostgreSQL. */
+public final class JdbiStore implements Store {
+  private static final Logger log = LoggerFactory.getLogger(JdbiStore.class);
+  private static final Pattern PG_URL =
+      Pattern.compile("jdbc:postgresql://([^/?]*)/?([^?]*).*", Pattern.CASE_INSENSITIVE);
+  static final long CONNECTION_TIMEOUT_MS = 2500;
+
+  private final HikariDataSource dataSource;
+  private final Jdbi jdbi;
+  private final Keyring keyring;
+  private final Clock clock;
+  private final boolean postgres;
+  private final String description;
+
+  private JdbiStore(
+      HikariDataSource dataSource, Keyring keyring, Clock clock, boolean postgres, String desc) {
+    this.dataSource = dataSource;
+    this.jdbi = Jdbi.create(dataSource);
+    this.keyring = keyring;
+    this.clock = clock;
+    this.postgres = postgres;
+    this.description = desc;
+  }
 
   public static Store open(StoreConfig config, MasterKey masterKey, Clock clock) {
-    throw new UnsupportedOperationException("not yet implemented");
+    boolean postgres = config.isExternal();
+    String description = describe(config);
+    HikariDataSource ds = dataSource(config);
+    JdbiStore store = new JdbiStore(ds, new Keyring(masterKey), clock, postgres, description);
+    try {
+      store.start();
+      log.info("store: {}", description);
+      return store;
+    } catch (RuntimeException e) {
+      ds.close();
+      if (e instanceof SightlineException) {
+        throw e;
+      }
+      if (Failures.isH2FileLocked(e)) {
+        throw new SightlineException(
+            "STORE_LOCKED",
+            500,
+            null,
+            "the embedded database "
+                + config.h2File()
+                + " is in use by another Sightline process: stop it first (the embedded store is"
+                + " single-node; several servers need PostgreSQL, --db-url)",
+            null,
+            e);
+      }
+      throw store.translate(e);
+    }
+  }
+
+  private void start() {
+    // 1. Check the key against the database before anything writes to it.
+    Optional<String> stored;
+    try {
+      stored = jdbi.withHandle(h -> Keyring.storedMasterKeyId(h, false));
+    } catch (RuntimeException e) {
+      if (!Failures.isMissingTable(e)) {
+        throw e;
+      }
+      stored = Optional.empty();
+    }
+    if (stored.isPresent() && !stored.get().equals(keyring.current().id())) {
+      throw Keyring.mismatch(keyring.current(), stored.get());
+    }
+    // 2. Migrate, then record the key id (fresh database) and load the audit key.
+    Flyway.configure(JdbiStore.class.getClassLoader())
+        .dataSource(dataSource)
+        .locations("classpath:db/migration/sightline")
+        .failOnMissingLocations(true)
+        .load()
+        .migrate();
+    jdbi.useTransaction(
+        TransactionIsolationLevel.READ_COMMITTED, h -> keyring.bootstrap(h, clock.instant()));
+  }
+
+  private static HikariDataSource dataSource(StoreConfig config) {
+    HikariConfig hc = new HikariConfig();
+    hc.setPoolName("sightline-store");
+    hc.setConnectionTimeout(CONNECTION_TIMEOUT_MS);
+    hc.setValidationTimeout(1000);
+    hc.setInitializationFailTimeout(-1); // the first call reports an unreachable database
+    hc.setMinimumIdle(1);
+    hc.setAutoCommit(true);
+    if (config.isExternal()) {
+      hc.setJdbcUrl(config.jdbcUrl());
+      hc.setDriverClassName("org.postgresql.Driver");
+      if (config.user() != null) {
+        hc.setUsername(config.user());
+      }
+      if (config.password() != null) {
+        hc.setPassword(config.password().reveal());
+      }
+      hc.setMaximumPoolSize(config.maxPoolSize() > 0 ? config.maxPoolSize() : 10);
+      hc.addDataSourceProperty("connectTimeout", "3");
+      hc.addDataSourceProperty("socketTimeout", "60");
+      hc.addDataSourceProperty("tcpKeepAlive", "true");
+      hc.addDataSourceProperty("ApplicationName", "sightline");
+    } else {
+      Path dataDir = config.dataDir().toAbsolutePath().normalize();
+      if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
+        throw new SightlineException(
+            "DATA_DIR_NOT_A_DIRECTORY",
+            500,
+            "data-dir",
+            "the data directory "
+                + dataDir
+                + " exists but is not a directory: choose another"
+                + " --data-dir or remove that file");
+      }
+      try {
+        Files.createDirectories(config.h2Path().getParent());
+      } catch (IOException e) {
+        throw new SightlineException(
+            "DATA_DIR_UNWRITABLE",
+            500,
+            "data-dir",
+            "cannot create " + config.h2Path().getParent() + ": " + e.getMessage());
+      }
+      hc.setJdbcUrl(
+          "jdbc:h2:file:" + config.h2Path() + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000");
+      hc.setDriverClassName("org.h2.Driver");
+      hc.setUsername("sightline");
+      hc.setPassword("");
+      hc.setMaximumPoolSize(config.maxPoolSize() > 0 ? config.maxPoolSize() : 4);
+    }
+    return new HikariDataSource(hc);
+  }
+
+  static String describe(StoreConfig config) {
+    if (!config.isExternal()) {
+      return "embedded H2 at " + config.h2File() + " (single node)";
+    }
+    Matcher m = PG_URL.matcher(config.jdbcUrl());
+    if (m.matches()) {
+      return "PostgreSQL " + m.group(1) + "/" + m.group(2);
+    }
+    return "PostgreSQL";
+  }
+
+  @Override
+  public String describe() {
+    return description;
+  }
+
+  @Override
+  public boolean isExternal() {
+    return postgres;
+  }
+
+  @Override
+  public void ping() {
+    boolean ready =
+        transact(
+            tx ->
+                ((Tx) tx)
+                        .handle
+                        .createQuery("SELECT COUNT(*) FROM keyring WHERE id = 1")
+                        .mapTo(Integer.class)
+                        .one()
+                    == 1);
+    if (!ready) {
+      throw new StoreUnavailableException("the store is not initialised yet", null);
+    }
+  }
+
+  @Override
+  public <T> T transact(Function<StoreTx, T> work) {
+    try {
+      return jdbi.inTransaction(
+          TransactionIsolationLevel.READ_COMMITTED, h -> work.apply(new Tx(h)));
+    } catch (RuntimeException e) {
+      throw translate(e);
+    }
+  }
+
+  @Override
+  public Sealer sealer() {
+    return new Sealer() {
+      @Override
+      public byte[] seal(SecretValue value, String context) {
+        return transact(tx -> tx.sealer().seal(value, context));
+      }
+
+      @Override
+      public SecretValue open(byte[] sealed, String context) {
+        return transact(tx -> tx.sealer().open(sealed, context));
+      }
+    };
+  }
+
+  @Override
+  public void rotateMasterKey(MasterKey newKey) {
+    Keyring.RotationResult result =
+        transact(tx -> keyring.rotate(((Tx) tx).handle, newKey, clock.instant()));
+    keyring.switchTo(newKey);
+    log.info(
+        "rotated the master key to id {}: re-wrapped {} data keys and {} audit keys",
+        newKey.id(),
+        result.dataKeys(),
+        result.auditKeys());
+  }
+
+  @Override
+  public void close() {
+    dataSource.close();
+  }
+
+  /** For tests and tools inside the store module: the raw database. */
+  public Jdbi jdbi() {
+    return jdbi;
+  }
+
+  private RuntimeException translate(RuntimeException e) {
+    if (e instanceof SightlineException) {
+      return e;
+    }
+    if (Failures.isConnectionFailure(e)) {
+      return new StoreUnavailableException(
+          "the database (" + description + ") cannot be reached; retry in a few seconds", e);
+    }
+    return e;
+  }
+
+  private final class Tx implements StoreTx {
+    final Handle handle;
+
+    Tx(Handle handle) {
+      this.handle = handle;
+    }
+
+    @Override
+    public ApiTokens tokens() {
+      return new JdbiApiTokens(handle, clock, postgres);
+    }
+
+    @Override
+    public AuditLog audit() {
+      return new JdbiAuditLog(handle, keyring, clock);
+    }
+
+    @Override
+    public Sealer sealer() {
+      return new JdbiSealer(handle, keyring, clock);
+    }
   }
 }

@@ -1,0 +1,53 @@
+package io.sightline.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sightline.core.SightlineException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The store contract on the embedded H2 file database, plus what only H2 does. */
+class H2StoreTest extends StoreContract {
+  @TempDir Path tmp;
+  private int dirs;
+
+  @Override
+  protected StoreConfig freshConfig() {
+    return StoreConfig.embedded(tmp.resolve("data-" + (++dirs)));
+  }
+
+  @Override
+  protected byte[] rawBytes(Store store, StoreConfig config) throws Exception {
+    store.close(); // H2 writes everything to its file when the last connection closes
+    return Files.readAllBytes(config.h2File());
+  }
+
+  @Test
+  @DisplayName("the database is one H2 file under <data-dir>/db, named by describe()")
+  void embeddedFileLivesInTheDataDir() {
+    StoreConfig config = freshConfig();
+    Store store = open(config, keyA);
+    assertThat(config.h2File()).exists();
+    assertThat(store.describe())
+        .isEqualTo("embedded H2 at " + config.h2File() + " (single node)")
+        .contains(config.dataDir().toAbsolutePath().toString());
+    assertThat(store.isExternal()).isFalse();
+  }
+
+  @Test
+  @DisplayName("a data directory that is a regular file is refused naming it")
+  void dataDirThatIsAFileIsRefused() throws Exception {
+    Path file = Files.writeString(tmp.resolve("not-a-dir"), "x");
+    assertThatThrownBy(() -> open(StoreConfig.embedded(file), keyA))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo("DATA_DIR_NOT_A_DIRECTORY");
+              assertThat(e.getMessage()).contains(file.toString());
+            });
+  }
+}

@@ -1,0 +1,774 @@
+package io.sightline.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sightline.core.AuditEvent;
+import io.sightline.core.Role;
+import io.sightline.core.SecretValue;
+import io.sightline.core.SightlineException;
+import io.sightline.store.ApiTokens.ApiToken;
+import io.sightline.store.ApiTokens.CreatedToken;
+import io.sightline.store.AuditLog.AuditRecord;
+import io.sightline.store.AuditLog.Checkpoint;
+import io.sightline.store.AuditLog.Page;
+import io.sightline.store.AuditLog.Query;
+import io.sightline.store.AuditLog.Verification;
+import io.sightline.store.internal.JdbiStore;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.jdbi.v3.core.Handle;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The store's contract, run on every database Sightline supports (H2 and PostgreSQL). Each test
+ * gets a fresh, empty database from {@link #freshConfig()}.
+ */
+abstract class StoreContract {
+  static final Instant T0 = Instant.parse("2026-11-29T12:00:00Z");
+
+  protected final MutableClock clock = new MutableClock(T0);
+  protected final MasterKey keyA = MasterKeys.generate("test key A");
+  protected final MasterKey keyB = MasterKeys.generate("test key B");
+  private final List<Store> opened = new ArrayList<>();
+
+  /** A configuration for a fresh, empty database. */
+  protected abstract StoreConfig freshConfig() throws Exception;
+
+  /**
+   * Every byte the database keeps on disk for {@code config}, after the data is flushed (the store
+   * may be closed first).
+   */
+  protected abstract byte[] rawBytes(Store store, StoreConfig config) throws Exception;
+
+  protected Store open(StoreConfig config, MasterKey key) {
+    Store s = Stores.open(config, key, clock);
+    opened.add(s);
+    return s;
+  }
+
+  @AfterEach
+  void closeStores() {
+    opened.forEach(Store::close);
+  }
+
+  protected static void sql(Store store, Consumer<Handle> work) {
+    ((JdbiStore) store).jdbi().useHandle(work::accept);
+  }
+
+  protected static long countRows(Store store, String table) {
+    return ((JdbiStore) store)
+        .jdbi()
+        .withHandle(h -> h.createQuery("SELECT COUNT(*) FROM " + table).mapTo(Long.class).one());
+  }
+
+  // ---------------------------------------------------------------- tokens
+
+  @Test
+  @DisplayName(
+      "a created token is slt_ + 256 random bits, authenticates, and is stored only hashed")
+  void createdTokensAuthenticate() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    CreatedToken created =
+        store.transact(
+            (StoreTx tx) ->
+                tx.tokens()
+                    .create(
+                        "ci-bot",
+                        Role.CREATOR,
+                        List.of("ops", "dev"),
+                        Duration.ofDays(90),
+                        "alice"));
+
+    String value = created.value().reveal();
+    assertThat(value).startsWith("slt_");
+    assertThat(Base64.getUrlDecoder().decode(value.substring(4))).hasSize(32);
+    assertThat(created.value().toString()).doesNotContain(value);
+    assertThat(created.token().expiresAt()).isEqualTo(T0.plus(Duration.ofDays(90)));
+
+    Optional<ApiToken> who =
+        store.transact((StoreTx tx) -> tx.tokens().authenticate(value, clock.instant()));
+    assertThat(who).isPresent();
+    assertThat(who.get().id()).isEqualTo(created.token().id());
+    assertThat(who.get().name()).isEqualTo("ci-bot");
+    assertThat(who.get().role()).isEqualTo(Role.CREATOR);
+    assertThat(who.get().groups()).containsExactly("ops", "dev");
+    assertThat(who.get().createdBy()).isEqualTo("alice");
+
+    assertThat(
+            store.transact((StoreTx tx) -> tx.tokens().authenticate(value + "x", clock.instant())))
+        .isEmpty();
+    assertThat(
+            store.transact(
+                (StoreTx tx) -> tx.tokens().authenticate("not-a-token", clock.instant())))
+        .isEmpty();
+    assertThat(store.transact((StoreTx tx) -> tx.tokens().authenticate(null, clock.instant())))
+        .isEmpty();
+
+    String storedValues =
+        ((JdbiStore) store)
+            .jdbi()
+            .withHandle(
+                h -> h.createQuery("SELECT * FROM api_tokens").mapToMap().list().toString());
+    assertThat(storedValues).doesNotContain(value).doesNotContain(value.substring(4));
+  }
+
+  @Test
+  @DisplayName("an expired token no longer authenticates")
+  void expiredTokensDoNotAuthenticate() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    CreatedToken created =
+        store.transact(
+            (StoreTx tx) ->
+                tx.tokens().create("short", Role.READER, List.of(), Duration.ofHours(1), "a"));
+    String value = created.value().reveal();
+    assertThat(
+            store.transact((StoreTx tx) -> tx.tokens().authenticate(value, T0.plusSeconds(3599))))
+        .isPresent();
+    assertThat(
+            store.transact((StoreTx tx) -> tx.tokens().authenticate(value, T0.plusSeconds(3600))))
+        .isEmpty();
+    assertThat(store.transact((StoreTx tx) -> tx.tokens().find(created.token().id()))).isPresent();
+  }
+
+  @Test
+  @DisplayName("a revoked token no longer authenticates; revoking twice is fine; unknown is false")
+  void revokedTokensDoNotAuthenticate() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    CreatedToken created =
+        store.transact(
+            (StoreTx tx) ->
+                tx.tokens().create("bot", Role.USER, null, Duration.ofDays(1), "admin"));
+    String id = created.token().id();
+    clock.advance(Duration.ofMinutes(5));
+    assertThat(store.transact((StoreTx tx) -> tx.tokens().revoke(id, clock.instant()))).isTrue();
+    assertThat(
+            store.transact((StoreTx tx) -> tx.tokens().revoke(id, clock.instant().plusSeconds(9))))
+        .isTrue();
+    assertThat(store.transact((StoreTx tx) -> tx.tokens().revoke("nope", clock.instant())))
+        .isFalse();
+    assertThat(
+            store.transact(
+                (StoreTx tx) ->
+                    tx.tokens().authenticate(created.value().reveal(), clock.instant())))
+        .isEmpty();
+    ApiToken after = store.transact((StoreTx tx) -> tx.tokens().find(id)).orElseThrow();
+    assertThat(after.revokedAt()).isEqualTo(T0.plus(Duration.ofMinutes(5)));
+    assertThat(after.isActive(clock.instant())).isFalse();
+  }
+
+  @Test
+  @DisplayName("tokens are listed newest first and counted")
+  void tokensAreListed() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    store.transact(
+        (StoreTx tx) -> tx.tokens().create("one", Role.USER, List.of(), Duration.ofDays(1), "a"));
+    clock.advance(Duration.ofSeconds(1));
+    store.transact(
+        (StoreTx tx) -> tx.tokens().create("two", Role.USER, List.of(), Duration.ofDays(1), "a"));
+    assertThat(store.transact((StoreTx tx) -> tx.tokens().list()))
+        .extracting(ApiToken::name)
+        .containsExactly("two", "one");
+    assertThat(store.transact((StoreTx tx) -> tx.tokens().count())).isEqualTo(2);
+  }
+
+  @Test
+  @DisplayName(
+      "the bootstrap token is imported once as an admin token, and short values are refused")
+  void bootstrapTokenImportIsIdempotent() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    String value =
+        "slt_"
+            + Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(new byte[32])
+                .replace('A', 'q');
+    SecretValue secret = SecretValue.of(value);
+    ApiToken first =
+        store.transact((StoreTx tx) -> tx.tokens().importBootstrap(secret, Duration.ofDays(90)));
+    ApiToken second =
+        store.transact((StoreTx tx) -> tx.tokens().importBootstrap(secret, Duration.ofDays(90)));
+    assertThat(second.id()).isEqualTo(first.id());
+    assertThat(store.transact((StoreTx tx) -> tx.tokens().count())).isEqualTo(1);
+    assertThat(store.transact((StoreTx tx) -> tx.tokens().authenticate(value, clock.instant())))
+        .get()
+        .extracting(ApiToken::role)
+        .isEqualTo(Role.ADMIN);
+
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) ->
+                        tx.tokens()
+                            .importBootstrap(SecretValue.of("slt_tooshort"), Duration.ofDays(1))))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(400);
+              assertThat(e.field()).isEqualTo("SIGHTLINE_BOOTSTRAP_TOKEN");
+              assertThat(e.getMessage()).contains("openssl rand").doesNotContain("tooshort");
+            });
+  }
+
+  @Test
+  @DisplayName(
+      "a token with an empty name or a non-positive TTL is refused with 400 naming the field")
+  void badTokenInputIsRefused() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) ->
+                        tx.tokens().create(" ", Role.USER, List.of(), Duration.ofDays(1), "a")))
+        .isInstanceOfSatisfying(
+            SightlineException.class, e -> assertThat(e.field()).isEqualTo("name"));
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) ->
+                        tx.tokens().create("x", Role.USER, List.of(), Duration.ZERO, "a")))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(400);
+              assertThat(e.field()).isEqualTo("ttlSeconds");
+            });
+    assertThat(store.transact((StoreTx tx) -> tx.tokens().count())).isZero();
+  }
+
+  // ---------------------------------------------------------------- sealing
+
+  @Test
+  @DisplayName("a sealed value opens again, only under its context, and tampering is detected")
+  void sealedValuesOpen() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    SecretValue secret = SecretValue.of("kubeconfig-secret-" + UUID.randomUUID());
+    byte[] sealed =
+        store.transact((StoreTx tx) -> tx.sealer().seal(secret, "connection/prod/kubeconfig"));
+    byte[] again = store.sealer().seal(secret, "connection/prod/kubeconfig");
+
+    assertThat(new String(sealed, StandardCharsets.ISO_8859_1)).doesNotContain(secret.reveal());
+    assertThat(sealed).isNotEqualTo(again);
+    assertThat(
+            store.transact((StoreTx tx) -> tx.sealer().open(sealed, "connection/prod/kubeconfig")))
+        .isEqualTo(secret);
+    assertThat(store.sealer().open(again, "connection/prod/kubeconfig")).isEqualTo(secret);
+    assertThat(countRows(store, "data_keys")).isEqualTo(2);
+
+    assertThatThrownBy(() -> store.sealer().open(sealed, "connection/staging/kubeconfig"))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo("SEALED_VALUE_UNREADABLE");
+              assertThat(e.getMessage()).doesNotContain(secret.reveal());
+            });
+    byte[] tampered = sealed.clone();
+    tampered[tampered.length - 1] ^= 1;
+    assertThatThrownBy(() -> store.sealer().open(tampered, "connection/prod/kubeconfig"))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> assertThat(e.code()).isEqualTo("SEALED_VALUE_UNREADABLE"));
+    assertThatThrownBy(() -> store.sealer().open("garbage".getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(SightlineException.class);
+  }
+
+  @Test
+  @DisplayName("a seal rolled back with its transaction leaves no data key behind")
+  void sealRollsBackWithItsTransaction() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) -> {
+                      tx.sealer().seal(SecretValue.of("rolled-back-secret"));
+                      tx.audit().append(AuditEvent.success("connection.create", "alice", "c/x"));
+                      throw new IllegalStateException("boom");
+                    }))
+        .hasMessage("boom");
+    assertThat(countRows(store, "data_keys")).isZero();
+    assertThat(countRows(store, "audit_log")).isZero();
+  }
+
+  @Test
+  @DisplayName("no plaintext secret or API token appears anywhere in the raw database files")
+  void canarySecretsNeverReachTheDisk() throws Exception {
+    StoreConfig config = freshConfig();
+    Store store = open(config, keyA);
+    String canary = "CANARY-" + UUID.randomUUID();
+    String control = "CONTROL-" + UUID.randomUUID();
+    byte[] sealed =
+        store.transact((StoreTx tx) -> tx.sealer().seal(SecretValue.of(canary), "canary"));
+    String token =
+        store
+            .transact(
+                (StoreTx tx) ->
+                    tx.tokens().create("canary", Role.USER, List.of(), Duration.ofDays(1), "a"))
+            .value()
+            .reveal();
+    sql(
+        store,
+        h -> {
+          h.execute(
+              "CREATE TABLE canary_rows (id INTEGER PRIMARY KEY, sealed BYTEA, plain VARCHAR(200))");
+          h.createUpdate("INSERT INTO canary_rows (id, sealed, plain) VALUES (1, :s, :p)")
+              .bind("s", sealed)
+              .bind("p", control)
+              .execute();
+        });
+
+    byte[] raw = rawBytes(store, config);
+    // The control proves the scan sees what the database wrote in plain columns.
+    assertThat(contains(raw, control)).as("control value written to a plain column").isTrue();
+    assertThat(contains(raw, canary)).as("sealed canary secret").isFalse();
+    assertThat(contains(raw, token)).as("API token").isFalse();
+    assertThat(contains(raw, token.substring(4))).as("API token without its prefix").isFalse();
+  }
+
+  static boolean contains(byte[] haystack, String needle) {
+    byte[] n = needle.getBytes(StandardCharsets.UTF_8);
+    outer:
+    for (int i = 0; i <= haystack.length - n.length; i++) {
+      for (int j = 0; j < n.length; j++) {
+        if (haystack[i + j] != n[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------- master key
+
+  @Test
+  @DisplayName("a wrong master key is refused with its source and ids, and changes nothing")
+  void wrongMasterKeyIsRefusedWithoutChanges() throws Exception {
+    StoreConfig config = freshConfig();
+    Store store = open(config, keyA);
+    SecretValue secret = SecretValue.of("secret-" + UUID.randomUUID());
+    byte[] sealed = store.transact((StoreTx tx) -> tx.sealer().seal(secret));
+    store.transact(
+        (StoreTx tx) -> tx.audit().append(AuditEvent.success("token.create", "alice", "t/1")));
+    String before = snapshot(store);
+    store.close();
+
+    assertThatThrownBy(() -> open(config, keyB))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo("MASTER_KEY_MISMATCH");
+              assertThat(e.getMessage())
+                  .contains("test key B")
+                  .contains(keyB.id())
+                  .contains(keyA.id())
+                  .contains("nothing was changed");
+            });
+
+    Store again = open(config, keyA);
+    assertThat(snapshot(again)).isEqualTo(before);
+    assertThat(again.sealer().open(sealed)).isEqualTo(secret);
+    assertThat(again.transact((StoreTx tx) -> tx.audit().verify()).ok()).isTrue();
+  }
+
+  private static String snapshot(Store store) {
+    return ((JdbiStore) store)
+        .jdbi()
+        .withHandle(
+            h -> {
+              StringBuilder sb = new StringBuilder();
+              for (String t :
+                  List.of("keyring", "data_keys", "audit_keys", "audit_head", "audit_log")) {
+                sb.append(t)
+                    .append(
+                        h.createQuery("SELECT * FROM " + t)
+                            .mapToMap()
+                            .list()
+                            .toString()
+                            .replaceAll("\\[B@[0-9a-f]+", "bytes"))
+                    .append('\n');
+              }
+              sb.append(
+                  h.createQuery("SELECT COUNT(*) FROM \"flyway_schema_history\"")
+                      .mapTo(Long.class)
+                      .one());
+              return sb.toString();
+            });
+  }
+
+  @Test
+  @DisplayName("rotating the master key keeps secrets and the audit chain; only the new key opens")
+  void masterKeyRotation() throws Exception {
+    StoreConfig config = freshConfig();
+    Store store = open(config, keyA);
+    SecretValue secret = SecretValue.of("rotating-secret-" + UUID.randomUUID());
+    byte[] sealed = store.transact((StoreTx tx) -> tx.sealer().seal(secret, "ctx"));
+    for (int i = 0; i < 5; i++) {
+      int n = i;
+      store.transact(
+          (StoreTx tx) -> tx.audit().append(AuditEvent.success("lease.issue", "ci", "l/" + n)));
+    }
+    Checkpoint before = store.transact((StoreTx tx) -> tx.audit().checkpoint());
+
+    store.rotateMasterKey(keyB);
+
+    // Online: the running store keeps working with the new key.
+    assertThat(store.sealer().open(sealed, "ctx")).isEqualTo(secret);
+    byte[] sealedAfter = store.sealer().seal(secret, "ctx");
+    store.transact(
+        (StoreTx tx) -> tx.audit().append(AuditEvent.success("admin.rotate", "root", "key")));
+    store.close();
+
+    assertThatThrownBy(() -> open(config, keyA))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> assertThat(e.getMessage()).contains("test key A").contains(keyB.id()));
+
+    Store reopened = open(config, keyB);
+    assertThat(reopened.sealer().open(sealed, "ctx")).isEqualTo(secret);
+    assertThat(reopened.sealer().open(sealedAfter, "ctx")).isEqualTo(secret);
+    Verification v = reopened.transact((StoreTx tx) -> tx.audit().verify(Optional.of(before)));
+    assertThat(v.ok()).as(v.message()).isTrue();
+    assertThat(v.checked()).isEqualTo(6);
+    assertThat(
+            sql2(
+                reopened,
+                "SELECT COUNT(*) FROM data_keys WHERE master_key_id = '" + keyB.id() + "'"))
+        .isEqualTo(2);
+  }
+
+  private static long sql2(Store store, String query) {
+    return ((JdbiStore) store).jdbi().withHandle(h -> h.createQuery(query).mapTo(Long.class).one());
+  }
+
+  // ---------------------------------------------------------------- audit
+
+  @Test
+  @DisplayName("audit records list newest first, filter by fields and time, and page by cursor")
+  void auditListsFiltersAndPages() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    for (int i = 1; i <= 25; i++) {
+      int n = i;
+      clock.advance(Duration.ofMinutes(1));
+      store.transact(
+          (StoreTx tx) ->
+              tx.audit()
+                  .append(
+                      new AuditEvent(
+                          n % 5 == 0 ? "token.revoke" : "token.create",
+                          n % 2 == 0 ? "alice" : "bob",
+                          "token/" + n,
+                          n == 7 ? "denied" : "success",
+                          "req-" + n,
+                          Map.of(
+                              "n",
+                              n,
+                              "tags",
+                              List.of("a", "b"),
+                              "nested",
+                              Map.of("z", 1, "a", true)))));
+    }
+    Page first = store.transact((StoreTx tx) -> tx.audit().list(Query.newest(10)));
+    assertThat(first.records()).extracting(AuditRecord::seq).startsWith(25L, 24L).hasSize(10);
+    assertThat(first.nextBeforeSeq()).isEqualTo(16L);
+    Page second =
+        store.transact(
+            (StoreTx tx) ->
+                tx.audit().list(new Query(null, null, null, null, null, null, 16L, 10)));
+    assertThat(second.records()).extracting(AuditRecord::seq).startsWith(15L).endsWith(6L);
+    Page third =
+        store.transact(
+            (StoreTx tx) -> tx.audit().list(new Query(null, null, null, null, null, null, 6L, 10)));
+    assertThat(third.records()).extracting(AuditRecord::seq).containsExactly(5L, 4L, 3L, 2L, 1L);
+    assertThat(third.nextBeforeSeq()).isNull();
+
+    AuditRecord r = first.records().get(0);
+    assertThat(r.action()).isEqualTo("token.revoke");
+    assertThat(r.actor()).isEqualTo("bob");
+    assertThat(r.target()).isEqualTo("token/25");
+    assertThat(r.requestId()).isEqualTo("req-25");
+    assertThat(r.at()).isEqualTo(T0.plus(Duration.ofMinutes(25)));
+    assertThat(r.details())
+        .containsEntry("n", 25)
+        .containsEntry("tags", List.of("a", "b"))
+        .containsEntry("nested", Map.of("a", true, "z", 1));
+
+    assertThat(
+            store
+                .transact(
+                    (StoreTx tx) ->
+                        tx.audit()
+                            .list(
+                                new Query(
+                                    "token.revoke", "alice", null, null, null, null, null, 50)))
+                .records())
+        .extracting(AuditRecord::seq)
+        .containsExactly(20L, 10L);
+    assertThat(
+            store
+                .transact(
+                    (StoreTx tx) ->
+                        tx.audit()
+                            .list(new Query(null, null, null, "denied", null, null, null, 50)))
+                .records())
+        .extracting(AuditRecord::target)
+        .containsExactly("token/7");
+    assertThat(
+            store
+                .transact(
+                    (StoreTx tx) ->
+                        tx.audit()
+                            .list(new Query(null, null, "token/3", null, null, null, null, 50)))
+                .records())
+        .hasSize(1);
+    Page window =
+        store.transact(
+            (StoreTx tx) ->
+                tx.audit()
+                    .list(
+                        new Query(
+                            null,
+                            null,
+                            null,
+                            null,
+                            T0.plus(Duration.ofMinutes(3)),
+                            T0.plus(Duration.ofMinutes(6)),
+                            null,
+                            50)));
+    assertThat(window.records()).extracting(AuditRecord::seq).containsExactly(5L, 4L, 3L);
+  }
+
+  @Test
+  @DisplayName("audit details that are not plain values, or too long fields, are refused with 400")
+  void badAuditInputIsRefused() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) ->
+                        tx.audit()
+                            .append(
+                                AuditEvent.success("x.y", "a", "t")
+                                    .withDetails(Map.of("when", new Object())))))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(400);
+              assertThat(e.field()).isEqualTo("details.when");
+            });
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) ->
+                        tx.audit().append(AuditEvent.success("x".repeat(101), "a", "t"))))
+        .isInstanceOfSatisfying(
+            SightlineException.class, e -> assertThat(e.field()).isEqualTo("action"));
+    assertThat(store.transact((StoreTx tx) -> tx.audit().verify()).checked()).isZero();
+  }
+
+  @Test
+  @DisplayName("an intact chain verifies, also against its stored and external checkpoints")
+  void intactChainVerifies() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    assertThat(store.transact((StoreTx tx) -> tx.audit().verify()).ok()).isTrue();
+    Checkpoint empty = store.transact((StoreTx tx) -> tx.audit().checkpoint());
+    assertThat(empty.seq()).isZero();
+    append(store, 12);
+    Checkpoint cp = store.transact((StoreTx tx) -> tx.audit().checkpoint());
+    assertThat(cp.seq()).isEqualTo(12);
+    assertThat(Checkpoint.parse("12:00 INFO audit " + cp.toLine())).isEqualTo(cp);
+    assertThat(store.transact((StoreTx tx) -> tx.audit().latestCheckpoint())).contains(cp);
+    append(store, 3);
+    Verification v = store.transact((StoreTx tx) -> tx.audit().verify(Optional.of(cp)));
+    assertThat(v.ok()).as(v.message()).isTrue();
+    assertThat(v.checked()).isEqualTo(15);
+    assertThat(v.firstBrokenSeq()).isNull();
+    assertThat(v.missingTail()).isFalse();
+    assertThat(store.transact((StoreTx tx) -> tx.audit().verify(Optional.of(empty))).ok()).isTrue();
+  }
+
+  @Test
+  @DisplayName("changing one audit row in the database makes verify fail naming that record")
+  void tamperedRecordIsNamed() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    append(store, 10);
+    sql(store, h -> h.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 4"));
+    Verification v = store.transact((StoreTx tx) -> tx.audit().verify());
+    assertThat(v.ok()).isFalse();
+    assertThat(v.firstBrokenSeq()).isEqualTo(4L);
+    assertThat(v.checked()).isEqualTo(3);
+    assertThat(v.message()).contains("record 4");
+  }
+
+  @Test
+  @DisplayName("changing audit details, or re-linking a forged record without the key, is detected")
+  void forgedDetailsAreDetected() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    append(store, 6);
+    sql(
+        store,
+        h -> {
+          h.execute("UPDATE audit_log SET details = '{\"n\":99}' WHERE seq = 6");
+        });
+    assertThat(store.transact((StoreTx tx) -> tx.audit().verify()).firstBrokenSeq()).isEqualTo(6L);
+  }
+
+  @Test
+  @DisplayName("deleting a record in the middle names the missing record")
+  void deletedMiddleRecordIsNamed() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    append(store, 8);
+    sql(store, h -> h.execute("DELETE FROM audit_log WHERE seq = 5"));
+    Verification v = store.transact((StoreTx tx) -> tx.audit().verify());
+    assertThat(v.ok()).isFalse();
+    assertThat(v.firstBrokenSeq()).isEqualTo(5L);
+    assertThat(v.message()).contains("record 5 is missing");
+  }
+
+  @Test
+  @DisplayName("deleting the newest records is detected by the chain head and stored checkpoint")
+  void cutTailIsDetectedFromTheDatabase() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    append(store, 10);
+    sql(store, h -> h.execute("DELETE FROM audit_log WHERE seq > 8"));
+    Verification naive = store.transact((StoreTx tx) -> tx.audit().verify());
+    assertThat(naive.ok()).isFalse();
+    assertThat(naive.missingTail()).isTrue();
+    assertThat(naive.message()).contains("9 to 10");
+
+    // A smarter writer also rewinds the head row: the stored checkpoint still tells.
+    Store other = open(freshConfig(), keyA);
+    append(other, 10);
+    other.transact((StoreTx tx) -> tx.audit().checkpoint());
+    rewindTo(other, 7);
+    Verification v = other.transact((StoreTx tx) -> tx.audit().verify());
+    assertThat(v.ok()).isFalse();
+    assertThat(v.missingTail()).isTrue();
+    assertThat(v.message()).contains("8 to 10").contains("stored checkpoint");
+  }
+
+  @Test
+  @DisplayName(
+      "deleting the newest records and every stored checkpoint is caught by the external one")
+  void cutTailIsDetectedWithTheExternalCheckpoint() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    append(store, 10);
+    Checkpoint external = store.transact((StoreTx tx) -> tx.audit().checkpoint());
+    String line = external.toLine(); // what the server wrote to its log
+    rewindTo(store, 6);
+    sql(store, h -> h.execute("DELETE FROM audit_checkpoints"));
+
+    assertThat(store.transact((StoreTx tx) -> tx.audit().verify()).ok())
+        .as("without an outside checkpoint, a consistent cut cannot be seen")
+        .isTrue();
+    Verification v =
+        store.transact((StoreTx tx) -> tx.audit().verify(Optional.of(Checkpoint.parse(line))));
+    assertThat(v.ok()).isFalse();
+    assertThat(v.missingTail()).isTrue();
+    assertThat(v.message()).contains("7 to 10").contains("external checkpoint");
+  }
+
+  @Test
+  @DisplayName("a forged external checkpoint is refused")
+  void forgedExternalCheckpointFails() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    append(store, 3);
+    Checkpoint cp = store.transact((StoreTx tx) -> tx.audit().checkpoint());
+    Checkpoint forged = new Checkpoint(2, cp.link(), cp.at(), cp.keyId(), cp.signature());
+    Verification v = store.transact((StoreTx tx) -> tx.audit().verify(Optional.of(forged)));
+    assertThat(v.ok()).isFalse();
+    assertThat(v.message()).contains("external checkpoint").contains("invalid signature");
+    assertThatThrownBy(() -> Checkpoint.parse("seq=1"))
+        .isInstanceOfSatisfying(
+            SightlineException.class, e -> assertThat(e.code()).isEqualTo("INVALID_CHECKPOINT"));
+  }
+
+  @Test
+  @DisplayName("appends from many threads at once keep one valid chain without gaps")
+  void concurrentAppendsKeepTheChainValid() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    int threads = 8;
+    int each = 25;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        futures.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < each; i++) {
+                    int n = i;
+                    store.transact(
+                        (StoreTx tx) ->
+                            tx.audit()
+                                .append(
+                                    AuditEvent.success(
+                                        "lease.issue", "worker-" + thread, "l/" + n)));
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> f : futures) {
+        f.get(120, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    Verification v = store.transact((StoreTx tx) -> tx.audit().verify());
+    assertThat(v.ok()).as(v.message()).isTrue();
+    assertThat(v.checked()).isEqualTo(threads * each);
+    assertThat(countRows(store, "audit_log")).isEqualTo(threads * each);
+  }
+
+  @Test
+  @DisplayName("ping answers and describe names the storage")
+  void pingAndDescribe() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    store.ping();
+    assertThat(store.describe()).isNotBlank();
+  }
+
+  protected static void append(Store store, int n) {
+    for (int i = 1; i <= n; i++) {
+      int k = i;
+      store.transact(
+          (StoreTx tx) ->
+              tx.audit()
+                  .append(
+                      AuditEvent.success("token.create", "alice", "token/" + k)
+                          .withDetails(Map.of("n", k))));
+    }
+  }
+
+  /** Deletes every record after {@code seq} and points the head row at {@code seq}. */
+  protected static void rewindTo(Store store, long seq) {
+    sql(
+        store,
+        h -> {
+          String link =
+              h.createQuery("SELECT link FROM audit_log WHERE seq = :s")
+                  .bind("s", seq)
+                  .mapTo(String.class)
+                  .one();
+          h.createUpdate("DELETE FROM audit_log WHERE seq > :s").bind("s", seq).execute();
+          h.createUpdate("UPDATE audit_head SET seq = :s, link = :l WHERE id = 1")
+              .bind("s", seq)
+              .bind("l", link)
+              .execute();
+        });
+  }
+}

@@ -169,11 +169,10 @@ public final class SightlineServer implements AutoCloseable {
     }
     long ms = (System.nanoTime() - t0) / 1_000_000;
     log.info(
-        "Sightline {} listening on {} (storage: {}{}) — ready in {} ms",
+        "Sightline {} listening on {} (storage: {}) — ready in {} ms",
         version(),
         url,
         store.describe(),
-        store.isExternal() ? "" : ", single node",
         ms);
     return this;
   }

@@ -81,7 +81,6 @@ public final class SightlineServer implements AutoCloseable {
   private Javalin app;
   private AuditCheckpoints checkpoints;
   private List<ApiRoute> routes = List.of();
-  private final List<String> registeredPaths = new ArrayList<>();
   private String url;
 
   public SightlineServer(ServerConfig config) {
@@ -399,8 +398,6 @@ public final class SightlineServer implements AutoCloseable {
                     (server, httpConfig) ->
                         tls.connector(server, httpConfig, config.bind(), config.port()));
               }
-              cfg.events.handlerAdded(
-                  h -> registeredPaths.add(h.getHttpMethod() + " " + h.getPath()));
               cfg.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "alive")));
               cfg.routes.get(
                   "/readyz",
@@ -508,9 +505,14 @@ public final class SightlineServer implements AutoCloseable {
     return routes;
   }
 
-  /** Every handler registered with Javalin, as {@code METHOD /path}. */
+  /** Every HTTP handler registered with Javalin, as {@code METHOD /path}. */
   public List<String> registeredHandlers() {
-    return List.copyOf(registeredPaths);
+    if (app == null) {
+      return List.of();
+    }
+    return app.unsafe.internalRouter.allHttpHandlers().stream()
+        .map(p -> p.endpoint.method.name() + " " + p.endpoint.path)
+        .toList();
   }
 
   public ServerConfig config() {

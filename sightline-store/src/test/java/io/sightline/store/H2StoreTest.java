@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.sightline.core.SightlineException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,9 +23,11 @@ class H2StoreTest extends StoreContract {
   }
 
   @Override
-  protected byte[] rawBytes(Store store, StoreConfig config) throws Exception {
+  protected List<Path> rawFiles(Store store, StoreConfig config) throws Exception {
     store.close(); // H2 writes everything to its file when the last connection closes
-    return Files.readAllBytes(config.h2File());
+    try (Stream<Path> files = Files.walk(config.dataDir())) {
+      return files.filter(Files::isRegularFile).toList();
+    }
   }
 
   @Test

@@ -24,6 +24,7 @@ import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
+import org.jdbi.v3.core.transaction.UnableToManipulateTransactionIsolationLevelException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -198,11 +199,20 @@ public final class JdbiStore implements Store {
 
   @Override
   public <T> T transact(Function<StoreTx, T> work) {
-    try {
-      return jdbi.inTransaction(
-          TransactionIsolationLevel.READ_COMMITTED, h -> work.apply(new Tx(h)));
-    } catch (RuntimeException e) {
-      throw translate(e);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return jdbi.inTransaction(
+            TransactionIsolationLevel.READ_COMMITTED, h -> work.apply(new Tx(h)));
+      } catch (UnableToManipulateTransactionIsolationLevelException e) {
+        // The pool handed out a connection the database closed (e.g. it restarted). This fails
+        // before any work ran, and the pool has evicted it: safe to try again with another.
+        if (attempt >= 3 || !Failures.isConnectionFailure(e)) {
+          throw translate(e);
+        }
+        log.debug("stale database connection evicted; retrying", e);
+      } catch (RuntimeException e) {
+        throw translate(e);
+      }
     }
   }
 

@@ -1,0 +1,161 @@
+package io.sightline.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sightline.core.AuditEvent;
+import io.sightline.core.Role;
+import io.sightline.core.SecretValue;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The store contract on a real PostgreSQL 14, plus losing and regaining the database. */
+class PostgresStoreIT extends StoreContract {
+  private static Path dataDir;
+  private static int port;
+  private static EmbeddedPostgres pg;
+  private static int databases;
+
+  @BeforeAll
+  static void startPostgres() throws IOException {
+    dataDir = Files.createTempDirectory("sightline-pg-");
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    pg = start();
+  }
+
+  private static EmbeddedPostgres start() throws IOException {
+    return EmbeddedPostgres.builder()
+        .setDataDirectory(dataDir.resolve("cluster"))
+        .setCleanDataDirectory(false)
+        .setPort(port)
+        .start();
+  }
+
+  @AfterAll
+  static void stopPostgres() throws IOException {
+    if (pg != null) {
+      pg.close();
+    }
+    try (Stream<Path> files = Files.walk(dataDir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  @Override
+  protected StoreConfig freshConfig() throws Exception {
+    String db = "sightline_" + (++databases);
+    try (Connection c = pg.getPostgresDatabase().getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE DATABASE " + db);
+    }
+    return StoreConfig.postgres(
+        dataDir.resolve("server-" + databases),
+        "jdbc:postgresql://127.0.0.1:" + port + "/" + db,
+        "postgres",
+        SecretValue.of("unused-password"));
+  }
+
+  @Override
+  protected List<Path> rawFiles(Store store, StoreConfig config) throws Exception {
+    String db = config.jdbcUrl().substring(config.jdbcUrl().lastIndexOf('/') + 1);
+    long oid;
+    try (Connection c = pg.getPostgresDatabase().getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("CHECKPOINT");
+      try (ResultSet rs =
+          st.executeQuery("SELECT oid FROM pg_database WHERE datname = '" + db + "'")) {
+        rs.next();
+        oid = rs.getLong(1);
+      }
+    }
+    Path cluster = dataDir.resolve("cluster");
+    List<Path> out = new ArrayList<>();
+    for (Path dir :
+        List.of(cluster.resolve("base").resolve(Long.toString(oid)), cluster.resolve("pg_wal"))) {
+      try (Stream<Path> files = Files.walk(dir)) {
+        files.filter(Files::isRegularFile).forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  @DisplayName("describe() names the PostgreSQL host, port and database")
+  void describeNamesTheDatabase() throws Exception {
+    StoreConfig config = freshConfig();
+    Store store = open(config, keyA);
+    assertThat(store.describe())
+        .isEqualTo("PostgreSQL 127.0.0.1:" + port + "/sightline_" + databases);
+    assertThat(store.isExternal()).isTrue();
+  }
+
+  @Test
+  @DisplayName("a PostgreSQL that is down at start is a quick 503, not a hang")
+  void databaseDownAtStartIsUnavailable() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
+    }
+    StoreConfig config =
+        StoreConfig.postgres(
+            dataDir.resolve("nowhere"),
+            "jdbc:postgresql://127.0.0.1:" + closedPort + "/sightline",
+            "postgres",
+            null);
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> open(config, keyA))
+        .isInstanceOfSatisfying(
+            StoreUnavailableException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(503);
+              assertThat(e.retryAfterSeconds()).isPositive();
+              assertThat(e.getMessage()).contains("127.0.0.1:" + closedPort);
+            });
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+  }
+
+  @Test
+  @DisplayName("when PostgreSQL goes away calls fail fast with 503, and work again once it is back")
+  void databaseOutageAndRecovery() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    store.transact(tx -> tx.audit().append(AuditEvent.success("token.create", "a", "t/1")));
+
+    pg.close();
+    try {
+      long start = System.nanoTime();
+      assertThatThrownBy(
+              () ->
+                  store.transact(
+                      tx -> tx.tokens().create("x", Role.USER, List.of(), Duration.ofDays(1), "a")))
+          .isInstanceOf(StoreUnavailableException.class);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+      assertThatThrownBy(store::ping).isInstanceOf(StoreUnavailableException.class);
+    } finally {
+      pg = start();
+    }
+
+    // Same store object, no reopen.
+    store.ping();
+    store.transact(tx -> tx.audit().append(AuditEvent.success("token.create", "a", "t/2")));
+    AuditLog.Verification v = store.transact(tx -> tx.audit().verify());
+    assertThat(v.ok()).as(v.message()).isTrue();
+    assertThat(v.checked()).isEqualTo(2);
+  }
+}

@@ -1,0 +1,15 @@
+package io.sightline.server.routes;
+
+import io.sightline.server.internal.AuditCheckpoints;
+import io.sightline.server.internal.MasterKeyRotation;
+import io.sightline.store.Store;
+import java.time.Clock;
+import java.time.Duration;
+
+/** What the route handlers need from the running server. */
+public record Services(
+    Store store,
+    Clock clock,
+    Duration tokenTtl,
+    MasterKeyRotation rotation,
+    AuditCheckpoints checkpoints) {}

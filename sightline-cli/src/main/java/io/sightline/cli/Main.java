@@ -4,6 +4,7 @@ import io.sightline.cli.client.ApiException;
 import io.sightline.cli.client.CliConfig;
 import io.sightline.core.Redactor;
 import io.sightline.core.SightlineException;
+import io.sightline.server.ServerCommand;
 import java.io.InputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
@@ -73,6 +74,9 @@ public final class Main {
     return new CommandLine.IFactory() {
       @Override
       public <K> K create(Class<K> cls) throws Exception {
+        if (cls == ServerCommand.class) {
+          return cls.cast(new ServerCommand(ctx.env(), System.err));
+        }
         for (Constructor<?> c : cls.getDeclaredConstructors()) {
           if (c.getParameterCount() == 1 && c.getParameterTypes()[0] == CliContext.class) {
             c.setAccessible(true);

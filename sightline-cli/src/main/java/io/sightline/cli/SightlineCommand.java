@@ -5,6 +5,7 @@ import io.sightline.cli.commands.AuditCommand;
 import io.sightline.cli.commands.CompletionCommand;
 import io.sightline.cli.commands.LoginCommand;
 import io.sightline.cli.commands.TokenCommand;
+import io.sightline.server.ServerCommand;
 import picocli.CommandLine.Command;
 
 @Command(
@@ -20,6 +21,7 @@ import picocli.CommandLine.Command;
       "Exit codes: 0 ok, 1 failure, 2 usage error."
     },
     subcommands = {
+      ServerCommand.class,
       LoginCommand.class,
       TokenCommand.class,
       AuditCommand.class,

@@ -22,6 +22,7 @@ import io.sightline.server.internal.Tls;
 import io.sightline.server.logging.RedactingEncoder;
 import io.sightline.server.routes.AdminRoutes;
 import io.sightline.server.routes.AuditRoutes;
+import io.sightline.server.routes.MeRoutes;
 import io.sightline.server.routes.Services;
 import io.sightline.server.routes.TokenRoutes;
 import io.sightline.store.ApiTokens;
@@ -156,6 +157,7 @@ public final class SightlineServer implements AutoCloseable {
               new MasterKeyRotation(store, key, keyFile),
               checkpoints);
       List<ApiRoute> all = new ArrayList<>();
+      all.addAll(MeRoutes.routes());
       all.addAll(TokenRoutes.routes(services));
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));

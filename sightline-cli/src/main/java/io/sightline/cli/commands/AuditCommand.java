@@ -48,10 +48,10 @@ public final class AuditCommand {
     int limit;
 
     @Option(
-        names = "--before",
-        paramLabel = "SEQ",
-        description = "Page cursor: records older than this sequence number.")
-    Long before;
+        names = "--cursor",
+        paramLabel = "CURSOR",
+        description = "Page cursor printed after the previous page (older records).")
+    String cursor;
 
     public ListRecords(CliContext ctx) {
       this.ctx = ctx;
@@ -67,7 +67,7 @@ public final class AuditCommand {
       q.put("since", since);
       q.put("until", until);
       q.put("limit", Integer.toString(limit));
-      q.put("before", before == null ? null : before.toString());
+      q.put("cursor", cursor);
       JsonNode page = ctx.client(client.server).get("/api/v1/audit", q);
       if (output.json()) {
         Json.print(ctx.out(), page);
@@ -84,9 +84,9 @@ public final class AuditCommand {
             Json.text(r, "outcome"));
       }
       t.print(ctx.out());
-      String next = Json.text(page, "nextBefore");
+      String next = Json.text(page, "nextCursor");
       if (next != null) {
-        ctx.err().printf("More: sightline audit list --before %s%n", next);
+        ctx.err().printf("More: sightline audit list --cursor %s%n", next);
         ctx.err().flush();
       }
       return 0;

@@ -124,7 +124,7 @@ public final class TokenCommand {
         return 0;
       }
       JsonNode items = tokens.has("items") ? tokens.get("items") : tokens;
-      Table t = new Table("ID", "NAME", "ROLE", "GROUPS", "EXPIRES", "STATE");
+      Table t = new Table("ID", "NAME", "ROLE", "GROUPS", "EXPIRES", "STATUS");
       for (JsonNode tok : items) {
         t.row(
             Json.text(tok, "id"),
@@ -132,7 +132,7 @@ public final class TokenCommand {
             Json.text(tok, "role"),
             tok.has("groups") ? String.join(",", toList(tok.get("groups"))) : "",
             Json.text(tok, "expiresAt"),
-            Json.text(tok, "state"));
+            Json.text(tok, "status"));
       }
       t.print(ctx.out());
       return 0;

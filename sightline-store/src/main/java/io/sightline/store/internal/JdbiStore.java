@@ -63,7 +63,7 @@ public final class JdbiStore implements Store {
       log.info("store: {}", description);
       return store;
     } catch (RuntimeException e) {
-      ds.close();
+      store.close(!Failures.isH2FileLocked(e) && !Failures.isConnectionFailure(e));
       if (e instanceof SightlineException) {
         throw e;
       }
@@ -184,7 +184,8 @@ public final class JdbiStore implements Store {
             "cannot create " + config.h2Path().getParent() + ": " + e.getMessage());
       }
       hc.setJdbcUrl(
-          "jdbc:h2:file:" + config.h2Path() + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000");
+          // Open (and file-locked) until close() shuts it down; lock waits of up to 10 s.
+          "jdbc:h2:file:" + config.h2Path() + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000");
       hc.setDriverClassName("org.h2.Driver");
       hc.setUsername("sightline");
       hc.setPassword("");
@@ -278,6 +279,19 @@ public final class JdbiStore implements Store {
 
   @Override
   public void close() {
+    close(true);
+  }
+
+  private void close(boolean shutdownH2) {
+    if (shutdownH2 && !postgres && !dataSource.isClosed()) {
+      // Flush and release the H2 file now (it is kept open while the pool lives).
+      try (var c = dataSource.getConnection();
+          var st = c.createStatement()) {
+        st.execute("SHUTDOWN");
+      } catch (java.sql.SQLException | RuntimeException e) {
+        log.debug("H2 shutdown skipped: {}", e.toString());
+      }
+    }
     dataSource.close();
   }
 

@@ -56,6 +56,11 @@ public final class JdbiStore implements Store {
   public static Store open(StoreConfig config, MasterKey masterKey, Clock clock) {
     boolean postgres = config.isExternal();
     String description = describe(config);
+    if (!postgres && Files.isRegularFile(config.h2File())) {
+      // Check the key on a read-only connection first: H2 rewrites its file when a read-write
+      // connection closes, and a wrong key must leave the data directory byte for byte untouched.
+      checkKey(readOnlyMasterKeyId(config), masterKey, config);
+    }
     HikariDataSource ds = dataSource(config);
     JdbiStore store = new JdbiStore(ds, new Keyring(masterKey), clock, postgres, description);
     try {
@@ -83,19 +88,9 @@ public final class JdbiStore implements Store {
     }
   }
 
-  private void start(StoreConfig config) {
-    // 1. Check the key against the database before anything writes to it.
-    Optional<String> stored;
-    try {
-      stored = jdbi.withHandle(h -> Keyring.storedMasterKeyId(h, false));
-    } catch (RuntimeException e) {
-      if (!Failures.isMissingTable(e)) {
-        throw e;
-      }
-      stored = Optional.empty();
-    }
-    if (stored.isPresent() && !stored.get().equals(keyring.current().id())) {
-      SightlineException mismatch = Keyring.mismatch(keyring.current(), stored.get());
+  private static void checkKey(Optional<String> stored, MasterKey masterKey, StoreConfig config) {
+    if (stored.isPresent() && !stored.get().equals(masterKey.id())) {
+      SightlineException mismatch = Keyring.mismatch(masterKey, stored.get());
       Path next = MasterKeys.nextFile(MasterKeys.keyFile(config.dataDir()));
       if (Files.isRegularFile(next)) {
         String nextId;
@@ -120,6 +115,37 @@ public final class JdbiStore implements Store {
       }
       throw mismatch;
     }
+  }
+
+  private static Optional<String> readOnlyMasterKeyId(StoreConfig config) {
+    String url = "jdbc:h2:file:" + config.h2Path() + ";ACCESS_MODE_DATA=r;TRACE_LEVEL_FILE=0";
+    try (var c = java.sql.DriverManager.getConnection(url, "sightline", "");
+        var st = c.createStatement()) {
+      try (var rs = st.executeQuery("SELECT master_key_id FROM keyring WHERE id = 1")) {
+        return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+      }
+    } catch (java.sql.SQLException e) {
+      if (Failures.isMissingTable(e)) {
+        return Optional.empty();
+      }
+      // Locked by another process, or unreadable: let the read-write open report it.
+      log.debug("read-only key check skipped: {}", e.toString());
+      return Optional.empty();
+    }
+  }
+
+  private void start(StoreConfig config) {
+    // 1. Check the key against the database before anything writes to it.
+    Optional<String> stored;
+    try {
+      stored = jdbi.withHandle(h -> Keyring.storedMasterKeyId(h, false));
+    } catch (RuntimeException e) {
+      if (!Failures.isMissingTable(e)) {
+        throw e;
+      }
+      stored = Optional.empty();
+    }
+    checkKey(stored, keyring.current(), config);
     // 2. Migrate, then record the key id (fresh database) and load the audit key.
     Flyway.configure(JdbiStore.class.getClassLoader())
         .dataSource(dataSource)

@@ -3,6 +3,7 @@ package io.sightline.cli;
 import io.sightline.cli.commands.AdminCommand;
 import io.sightline.cli.commands.AuditCommand;
 import io.sightline.cli.commands.CompletionCommand;
+import io.sightline.cli.commands.ConnectionCommand;
 import io.sightline.cli.commands.LoginCommand;
 import io.sightline.cli.commands.TokenCommand;
 import io.sightline.server.ServerCommand;
@@ -23,6 +24,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       ServerCommand.class,
       LoginCommand.class,
+      ConnectionCommand.class,
       TokenCommand.class,
       AuditCommand.class,
       AdminCommand.class,

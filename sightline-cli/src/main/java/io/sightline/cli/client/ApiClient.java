@@ -144,7 +144,7 @@ public final class ApiClient {
       detail +=
           " — log in again (sightline login --server URL) or set SIGHTLINE_TOKEN to a valid token";
     }
-    return throwing(new ApiException(status, code, detail));
+    return throwing(new ApiException(status, code, detail, json));
   }
 
   private static JsonNode throwing(ApiException e) {

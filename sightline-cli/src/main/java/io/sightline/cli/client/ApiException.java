@@ -9,11 +9,23 @@ public class ApiException extends RuntimeException {
 
   private final int status;
   private final String code;
+  private final transient com.fasterxml.jackson.databind.JsonNode problem;
 
   public ApiException(int status, String code, String message) {
+    this(status, code, message, null);
+  }
+
+  public ApiException(
+      int status, String code, String message, com.fasterxml.jackson.databind.JsonNode problem) {
     super(message);
     this.status = status;
     this.code = code;
+    this.problem = problem;
+  }
+
+  /** The problem+json body the server sent, or null. */
+  public com.fasterxml.jackson.databind.JsonNode problem() {
+    return problem;
   }
 
   /** HTTP status, or 0 when the server was not reached. */

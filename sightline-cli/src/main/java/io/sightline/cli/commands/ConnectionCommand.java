@@ -1,0 +1,654 @@
+package io.sightline.cli.commands;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sightline.cli.CliContext;
+import io.sightline.cli.ClientOptions;
+import io.sightline.cli.Json;
+import io.sightline.cli.OutputOptions;
+import io.sightline.cli.ProbeOutput;
+import io.sightline.cli.Table;
+import io.sightline.cli.UsageException;
+import io.sightline.cli.client.ApiException;
+import io.sightline.core.Durations;
+import io.sightline.core.SightlineException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(
+    name = "connection",
+    aliases = "connections",
+    description = "Create, inspect, verify and delete service connections.",
+    subcommands = {
+      ConnectionCommand.Create.class,
+      ConnectionCommand.ListConnections.class,
+      ConnectionCommand.Show.class,
+      ConnectionCommand.Verify.class,
+      ConnectionCommand.Namespaces.class,
+      ConnectionCommand.Delete.class,
+      ConnectionCommand.Import.class,
+      ConnectionCommand.Harden.class
+    })
+public final class ConnectionCommand {
+  private static final String BASE = "/api/v1/connections";
+
+  /** {@code --timeout} (the server-side probe deadline) and {@code --no-verify}. */
+  public static final class ProbeOptions {
+    @Option(
+        names = "--timeout",
+        paramLabel = "DURATION",
+        description =
+            "Deadline for the whole probe on the server (DNS, TCP, TLS, every API call), e.g. 5s."
+                + " Default 10s, at most 60s.")
+    String timeout;
+
+    Map<String, String> query() {
+      Map<String, String> q = new LinkedHashMap<>();
+      if (timeout != null) {
+        try {
+          Durations.parse(timeout, "--timeout");
+        } catch (SightlineException e) {
+          throw new UsageException(e.getMessage());
+        }
+        q.put("timeout", timeout);
+      }
+      return q;
+    }
+  }
+
+  @Command(
+      name = "create",
+      description = {
+        "Create a connection. It is verified (probed) before it is saved unless --no-verify:"
+            + " a failed verification saves nothing and prints the diagnosis and what to do.",
+        "Kinds: kubernetes (--auth kubeconfig | service-account | azure-subscription).",
+        "Files are sent as they are; - reads standard input. Secret fields are write-only."
+      })
+  public static final class Create implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Mixin ClientOptions client;
+    @Mixin OutputOptions output;
+    @Mixin ProbeOptions probe;
+
+    @Parameters(index = "0", paramLabel = "KIND", description = "kubernetes")
+    String kind;
+
+    @Option(names = "--name", required = true, description = "Connection name (a-z, 0-9, -).")
+    String name;
+
+    @Option(
+        names = "--auth",
+        required = true,
+        paramLabel = "TYPE",
+        description = "kubeconfig, service-account or azure-subscription.")
+    String auth;
+
+    @Option(names = "--description", description = "Free text shown with the connection.")
+    String description;
+
+    @Option(
+        names = "--kubeconfig",
+        paramLabel = "FILE",
+        description =
+            "Kubeconfig (auth kubeconfig). Inline credentials only: exec plugins,"
+                + " auth-providers and file references are refused.")
+    Path kubeconfig;
+
+    @Option(names = "--context", description = "Kubeconfig context (default: current-context).")
+    String context;
+
+    @Option(
+        names = "--accept-untrusted-certs",
+        description = "Trust any server certificate (prefer giving the CA).")
+    boolean acceptUntrustedCerts;
+
+    @Option(names = "--server-url", paramLabel = "URL", description = "API server URL.")
+    String serverUrl;
+
+    @Option(
+        names = "--secret-file",
+        paramLabel = "FILE",
+        description =
+            "A service-account token Secret as `kubectl get secret NAME -o yaml` (or -o json)"
+                + " prints it (auth service-account).")
+    Path secretFile;
+
+    @Option(names = "--token-file", paramLabel = "FILE", description = "A bearer token.")
+    Path tokenFile;
+
+    @Option(names = "--ca-file", paramLabel = "FILE", description = "The cluster CA, PEM.")
+    Path caFile;
+
+    @Option(
+        names = "--admin-kubeconfig",
+        paramLabel = "FILE",
+        description =
+            "Cluster-admin kubeconfig used once to provision (auth azure-subscription); not"
+                + " stored.")
+    Path adminKubeconfig;
+
+    @Option(
+        names = {"-n", "--namespace"},
+        paramLabel = "NS",
+        description = "Target namespace (repeatable).")
+    List<String> namespaces = new ArrayList<>();
+
+    @Option(names = "--create-namespace", description = "Create target namespaces if missing.")
+    boolean createNamespace;
+
+    @Option(
+        names = "--cluster-admin",
+        description =
+            "Give tasks cluster-wide cluster-admin (all-powerful; labelled so everywhere).")
+    boolean clusterAdmin;
+
+    @Option(
+        names = "--deployer-role",
+        paramLabel = "ROLE",
+        description = "sightline-deploy (default), edit, admin or a ClusterRole name.")
+    String deployerRole;
+
+    @Option(names = "--home-namespace", paramLabel = "NS", description = "Default sightline-NAME.")
+    String homeNamespace;
+
+    @Option(names = "--no-verify", description = "Save without verification (shown as unverified).")
+    boolean noVerify;
+
+    public Create(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+      if (!"kubernetes".equals(kind)) {
+        throw new UsageException(
+            "unknown connection kind \"" + kind + "\": use kubernetes (azurerm comes later)");
+      }
+      ObjectNode body = Json.MAPPER.createObjectNode();
+      body.put("name", name);
+      body.put("kind", kind);
+      body.put("authorizationType", authorizationType(auth));
+      putIf(body, "description", description);
+      if (kubeconfig != null) {
+        body.put("kubeconfig", read(kubeconfig, "--kubeconfig"));
+      }
+      putIf(body, "clusterContext", context);
+      if (acceptUntrustedCerts) {
+        body.put("acceptUntrustedCerts", true);
+      }
+      putIf(body, "serverUrl", serverUrl);
+      if (secretFile != null) {
+        body.put("secret", read(secretFile, "--secret-file"));
+      }
+      if (tokenFile != null) {
+        body.put("apiToken", read(tokenFile, "--token-file").strip());
+      }
+      if (caFile != null) {
+        body.put("serviceAccountCertificate", read(caFile, "--ca-file"));
+      }
+      if (adminKubeconfig != null) {
+        body.put("adminKubeconfig", read(adminKubeconfig, "--admin-kubeconfig"));
+      }
+      if (!namespaces.isEmpty()) {
+        namespaces.forEach(body.putArray("namespaces")::add);
+      }
+      if (createNamespace) {
+        body.put("createNamespace", true);
+      }
+      if (clusterAdmin) {
+        body.put("clusterAdmin", true);
+      }
+      putIf(body, "deployerRole", deployerRole);
+      putIf(body, "homeNamespace", homeNamespace);
+
+      Map<String, String> q = probe.query();
+      if (noVerify) {
+        q.put("verify", "false");
+      }
+      JsonNode view = verifying(ctx, () -> ctx.client(client.server).post(BASE + query(q), body));
+      if (output.json()) {
+        Json.print(ctx.out(), view);
+      }
+      ctx.err()
+          .printf(
+              "Created connection %s (%s/%s), %s.%n",
+              Json.text(view, "name"),
+              Json.text(view, "kind"),
+              Json.text(view, "authorizationType"),
+              view.path("verified").asBoolean() ? "verified" : "NOT verified");
+      printWarnings(ctx, view);
+      ctx.err().flush();
+      return 0;
+    }
+
+    private InputStream stdin() {
+      return ctx.in();
+    }
+
+    private String read(Path file, String option) throws IOException {
+      if (file.toString().equals("-")) {
+        return new String(stdin().readAllBytes(), StandardCharsets.UTF_8);
+      }
+      if (!Files.isRegularFile(file)) {
+        throw new UsageException(option + ": no such file " + file);
+      }
+      if (Files.size(file) > 1024 * 1024) {
+        throw new UsageException(option + ": " + file + " is larger than 1 MiB");
+      }
+      return Files.readString(file, StandardCharsets.UTF_8);
+    }
+  }
+
+  @Command(name = "list", description = "List connections.")
+  public static final class ListConnections implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Mixin ClientOptions client;
+    @Mixin OutputOptions output;
+
+    public ListConnections(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      JsonNode list = ctx.client(client.server).get(BASE);
+      if (output.json()) {
+        Json.print(ctx.out(), list);
+        return 0;
+      }
+      Table t = new Table("NAME", "KIND", "AUTHORIZATION", "SERVER", "VERIFIED", "LAST PROBE");
+      for (JsonNode c : list.path("items")) {
+        JsonNode last = c.path("lastProbe");
+        String lastProbe =
+            last.isObject()
+                ? (last.path("ok").asBoolean() ? "ok" : last.path("diagnosis").asText("failed"))
+                    + " "
+                    + last.path("at").asText("")
+                : "-";
+        t.row(
+            Json.text(c, "name"),
+            Json.text(c, "kind"),
+            Json.text(c, "authorizationType")
+                + (c.path("allPowerful").asBoolean() ? " (cluster-admin: ALL-POWERFUL)" : ""),
+            Json.text(c, "serverUrl"),
+            c.path("verified").asBoolean() ? "yes" : "no",
+            lastProbe.strip());
+      }
+      t.print(ctx.out());
+      return 0;
+    }
+  }
+
+  @Command(name = "show", description = "Show a connection (secret fields are never shown).")
+  public static final class Show implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Mixin ClientOptions client;
+    @Mixin OutputOptions output;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    public Show(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      JsonNode view = ctx.client(client.server).get(BASE + "/" + enc(name));
+      if (output.json()) {
+        Json.print(ctx.out(), view);
+        return 0;
+      }
+      view.fields()
+          .forEachRemaining(
+              e ->
+                  ctx.out()
+                      .printf(
+                          "%-22s %s%n",
+                          e.getKey() + ":",
+                          e.getValue().isValueNode() ? e.getValue().asText() : e.getValue()));
+      ctx.out().flush();
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "verify",
+      description = "Probe a saved connection now; exits 1 with the diagnosis when it fails.")
+  public static final class Verify implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Mixin ClientOptions client;
+    @Mixin OutputOptions output;
+    @Mixin ProbeOptions probe;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    public Verify(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      JsonNode result =
+          ctx.client(client.server)
+              .post(BASE + "/" + enc(name) + "/verify" + query(probe.query()), null);
+      boolean ok = result.path("ok").asBoolean();
+      if (output.json()) {
+        Json.print(ctx.out(), result);
+      } else {
+        ctx.out().printf("%s: %s%n", name, ok ? "verified" : "FAILED");
+        ProbeOutput.print(ctx.out(), result);
+      }
+      return ok ? 0 : 1;
+    }
+  }
+
+  @Command(
+      name = "namespaces",
+      description =
+          "List the namespaces a connection can see (one per line). When listing is forbidden,"
+              + " says so: the connection still works and a namespace can be typed.")
+  public static final class Namespaces implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Mixin ClientOptions client;
+    @Mixin OutputOptions output;
+    @Mixin ProbeOptions probe;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    public Namespaces(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      JsonNode answer =
+          ctx.client(client.server).get(BASE + "/" + enc(name) + "/namespaces", probe.query());
+      if (output.json()) {
+        Json.print(ctx.out(), answer);
+      } else {
+        for (JsonNode ns : answer.path("namespaces")) {
+          ctx.out().println(ns.asText());
+        }
+        ctx.out().flush();
+      }
+      if (answer.path("forbidden").asBoolean()) {
+        ctx.err()
+            .println(
+                "Listing namespaces is forbidden for this connection's identity; it can still"
+                    + " deploy: type the namespace.");
+      }
+      JsonNode d = answer.path("diagnosis");
+      if (d.isObject()) {
+        ctx.err().printf("%s: %s%n", d.path("code").asText(), d.path("message").asText());
+        if (d.hasNonNull("hint")) {
+          ctx.err().printf("what to do: %s%n", d.get("hint").asText());
+        }
+        ctx.err().flush();
+        return 1;
+      }
+      ctx.err().flush();
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "delete",
+      description = {
+        "Delete a connection. Objects Sightline provisioned in the cluster are removed first;"
+            + " when the cluster cannot be reached this is refused unless --force, which deletes"
+            + " the connection and lists what is left behind."
+      })
+  public static final class Delete implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Mixin ClientOptions client;
+    @Mixin OutputOptions output;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Option(names = "--force", description = "Delete even if deprovisioning fails.")
+    boolean force;
+
+    public Delete(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      JsonNode answer =
+          ctx.client(client.server).delete(BASE + "/" + enc(name) + (force ? "?force=true" : ""));
+      if (output.json()) {
+        Json.print(ctx.out(), answer);
+      }
+      ctx.err().printf("Deleted connection %s%n", name);
+      for (JsonNode left : answer.path("leftBehind")) {
+        ctx.err()
+            .printf("  left behind in the cluster: %s%n", left.isTextual() ? left.asText() : left);
+      }
+      ctx.err().flush();
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "import",
+      description = {
+        "Import service connections from Azure DevOps: the JSON its service-endpoint REST API"
+            + " returns (one endpoint, or {count, value:[…]}). Endpoints whose secrets Azure"
+            + " DevOps does not export are created unverified and listed with what they still"
+            + " need."
+      })
+  public static final class Import implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Mixin ClientOptions client;
+    @Mixin OutputOptions output;
+
+    @Option(
+        names = "--azure-devops",
+        required = true,
+        paramLabel = "FILE",
+        description = "The exported JSON (- for standard input).")
+    Path file;
+
+    @Option(names = "--dry-run", description = "Print what would be created; create nothing.")
+    boolean dryRun;
+
+    public Import(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+      String text =
+          file.toString().equals("-")
+              ? new String(ctx.in().readAllBytes(), StandardCharsets.UTF_8)
+              : Files.readString(file, StandardCharsets.UTF_8);
+      JsonNode body;
+      try {
+        body = Json.MAPPER.readTree(text);
+      } catch (IOException e) {
+        throw new UsageException(
+            "--azure-devops: "
+                + file
+                + " is not JSON: "
+                + e.getMessage().lines().findFirst().orElse(""));
+      }
+      JsonNode answer =
+          ctx.client(client.server)
+              .post(BASE + "/import/azure-devops" + (dryRun ? "?dryRun=true" : ""), body);
+      if (output.json()) {
+        Json.print(ctx.out(), answer);
+        return 0;
+      }
+      Table t = new Table("NAME", "KIND", "AUTHORIZATION", "VERIFIED", "STILL NEEDS");
+      for (JsonNode c : answer.path("created")) {
+        List<String> needs = new ArrayList<>();
+        c.path("needs").forEach(n -> needs.add(n.asText()));
+        t.row(
+            Json.text(c, "name"),
+            Json.text(c, "kind"),
+            Json.text(c, "authorizationType"),
+            c.path("verified").asBoolean() ? "yes" : "no",
+            needs.isEmpty() ? "-" : String.join("; ", needs));
+      }
+      t.print(ctx.out());
+      for (JsonNode s : answer.path("skipped")) {
+        ctx.err().printf("skipped %s: %s%n", Json.text(s, "name"), Json.text(s, "reason"));
+      }
+      if (dryRun) {
+        ctx.err().println("Dry run: nothing was created.");
+      }
+      ctx.err().flush();
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "harden",
+      description = {
+        "Turn a Kubeconfig or ServiceAccount connection that holds an admin credential into the"
+            + " home-namespace design: a minter and one deployer per target namespace are"
+            + " provisioned with the stored credential, which is then replaced by the minter's"
+            + " token."
+      })
+  public static final class Harden implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Mixin ClientOptions client;
+    @Mixin OutputOptions output;
+    @Mixin ProbeOptions probe;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    @Option(
+        names = {"-n", "--namespace"},
+        required = true,
+        paramLabel = "NS",
+        description = "Target namespace (repeatable).")
+    List<String> namespaces = new ArrayList<>();
+
+    @Option(names = "--create-namespace", description = "Create target namespaces if missing.")
+    boolean createNamespace;
+
+    @Option(
+        names = "--deployer-role",
+        paramLabel = "ROLE",
+        description = "Default sightline-deploy.")
+    String deployerRole;
+
+    public Harden(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      ObjectNode body = Json.MAPPER.createObjectNode();
+      namespaces.forEach(body.putArray("namespaces")::add);
+      if (createNamespace) {
+        body.put("createNamespace", true);
+      }
+      putIf(body, "deployerRole", deployerRole);
+      JsonNode view =
+          verifying(
+              ctx,
+              () ->
+                  ctx.client(client.server)
+                      .post(BASE + "/" + enc(name) + "/harden" + query(probe.query()), body));
+      if (output.json()) {
+        Json.print(ctx.out(), view);
+      }
+      ctx.err()
+          .printf(
+              "Hardened %s: home namespace %s; the stored credential is now the minter's token.%n",
+              name, Json.text(view, "homeNamespace"));
+      ctx.err().flush();
+      return 0;
+    }
+  }
+
+  /** Runs a call that verifies; on a failed verification prints the probe's diagnosis first. */
+  static JsonNode verifying(CliContext ctx, java.util.function.Supplier<JsonNode> call) {
+    try {
+      return call.get();
+    } catch (ApiException e) {
+      JsonNode problem = e.problem();
+      if (problem != null && problem.path("probe").isObject()) {
+        ctx.err().println("Verification failed:");
+        ProbeOutput.print(ctx.err(), problem.get("probe"));
+        ctx.err().println("  To save it anyway, add --no-verify (it will be shown as unverified).");
+      }
+      throw e;
+    }
+  }
+
+  static String authorizationType(String auth) {
+    return switch (auth == null ? "" : auth.toLowerCase(java.util.Locale.ROOT)) {
+      case "kubeconfig" -> "Kubeconfig";
+      case "service-account", "serviceaccount" -> "ServiceAccount";
+      case "azure-subscription", "azuresubscription" -> "AzureSubscription";
+      default ->
+          throw new UsageException(
+              "--auth must be kubeconfig, service-account or azure-subscription (got \""
+                  + auth
+                  + "\")");
+    };
+  }
+
+  static void printWarnings(CliContext ctx, JsonNode view) {
+    for (JsonNode w : view.path("warnings")) {
+      ctx.err().printf("warning: %s%n", w.asText());
+    }
+    if (view.path("allPowerful").asBoolean()) {
+      ctx.err().println("warning: tasks of this connection get cluster-admin: ALL-POWERFUL");
+    }
+  }
+
+  static void putIf(ObjectNode body, String field, String value) {
+    if (value != null) {
+      body.put(field, value);
+    }
+  }
+
+  static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  static String query(Map<String, String> q) {
+    if (q.isEmpty()) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder("?");
+    q.forEach(
+        (k, v) -> {
+          if (b.length() > 1) {
+            b.append('&');
+          }
+          b.append(enc(k)).append('=').append(enc(v));
+        });
+    return b.toString();
+  }
+}

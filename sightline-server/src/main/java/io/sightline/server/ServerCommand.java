@@ -184,6 +184,14 @@ public final class ServerCommand implements Callable<Integer> {
     return ServerConfig.load(flags(), env, yaml);
   }
 
+  /**
+   * Runs {@code server} on its own (development, benchmarks); the product's entry point is the
+   * CLI's root command, which adds this class as a subcommand.
+   */
+  public static void main(String[] args) {
+    System.exit(new picocli.CommandLine(new ServerCommand()).execute(args));
+  }
+
   @Override
   public Integer call() {
     SightlineServer server;

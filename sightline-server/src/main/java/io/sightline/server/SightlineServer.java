@@ -19,7 +19,7 @@ import io.sightline.server.http.OpenApiDocument;
 import io.sightline.server.internal.AuditCheckpoints;
 import io.sightline.server.internal.MasterKeyRotation;
 import io.sightline.server.internal.Tls;
-import io.sightline.server.logging.RedactingEncoder;
+import io.sightline.server.logging.Logging;
 import io.sightline.server.routes.AdminRoutes;
 import io.sightline.server.routes.AuditRoutes;
 import io.sightline.server.routes.Services;
@@ -82,6 +82,7 @@ public final class SightlineServer implements AutoCloseable {
   private AuditCheckpoints checkpoints;
   private List<ApiRoute> routes = List.of();
   private String url;
+  private long httpMs;
 
   public SightlineServer(ServerConfig config) {
     this(config, Stores::open, System.err, Clock.systemUTC());
@@ -113,7 +114,7 @@ public final class SightlineServer implements AutoCloseable {
       return this;
     }
     long t0 = System.nanoTime();
-    RedactingEncoder.useJson(config.logFormat() == ServerConfig.LogFormat.JSON);
+    Logging.configure(config.logFormat() == ServerConfig.LogFormat.JSON);
     checkPlaintext();
     checkDataDir();
     Tls tls = config.isTls() ? Tls.load(config.tlsCert(), config.tlsKey()) : null;
@@ -143,6 +144,7 @@ public final class SightlineServer implements AutoCloseable {
       removeNewKeyFile(keyFile, keyFileExisted);
       throw new StartupException(e.getMessage());
     }
+    long storeMs = (System.nanoTime() - t0) / 1_000_000;
     try {
       bootstrapAdminToken();
       checkpoints =
@@ -160,7 +162,9 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
       routes = List.copyOf(all);
+      long t1 = System.nanoTime();
       startHttp(tls);
+      httpMs = (System.nanoTime() - t1) / 1_000_000;
       checkpoints.start();
     } catch (RuntimeException e) {
       stop();
@@ -168,11 +172,13 @@ public final class SightlineServer implements AutoCloseable {
     }
     long ms = (System.nanoTime() - t0) / 1_000_000;
     log.info(
-        "Sightline {} listening on {} (storage: {}) — ready in {} ms",
+        "Sightline {} listening on {} (storage: {}) — ready in {} ms (store {} ms, http {} ms)",
         version(),
         url,
         store.describe(),
-        ms);
+        ms,
+        storeMs,
+        httpMs);
     return this;
   }
 

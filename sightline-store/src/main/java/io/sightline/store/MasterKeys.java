@@ -121,6 +121,51 @@ public final class MasterKeys {
     }
   }
 
+  /**
+   * Rotates the master key of {@code store} when the key lives in {@code file} (the embedded
+   * default {@code <data-dir>/master.key}, or a writable {@code SIGHTLINE_MASTER_KEY_FILE}): writes
+   * a fresh key to {@code <file>.next} (0600, synced), re-wraps the store under it, then moves it
+   * over {@code file}. If the process dies in between, both files exist and one of them opens the
+   * store; opening with the wrong one names the {@code .next} file in its message.
+   *
+   * @return the new key (its {@link MasterKey#id()} is safe to show)
+   */
+  public static MasterKey rotateKeyFile(Store store, Path file) {
+    Path target = file.toAbsolutePath().normalize();
+    Path next = nextFile(target);
+    MasterKey fresh = generate(target.toString());
+    writeKeyFile(next, fresh);
+    store.rotateMasterKey(fresh);
+    try {
+      Files.move(
+          next,
+          target,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new SightlineException(
+          "MASTER_KEY_WRITE_FAILED",
+          500,
+          null,
+          "the store now uses the master key in "
+              + next
+              + " (id "
+              + fresh.id()
+              + ") but it could not be moved over "
+              + target
+              + ": move it by hand before the next start ("
+              + e.getMessage()
+              + ")");
+    }
+    log.info("rotated the master key: {} now holds key id {}", target, fresh.id());
+    return fresh;
+  }
+
+  /** Where {@link #rotateKeyFile} puts the next key while a rotation runs. */
+  public static Path nextFile(Path keyFile) {
+    return keyFile.resolveSibling(keyFile.getFileName() + ".next");
+  }
+
   private static MasterKey create(Path file) {
     MasterKey key = generate(file.toString());
     Path tmp = writeTemp(file, key);

@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sightline.core.SightlineException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -40,6 +43,30 @@ class H2StoreTest extends StoreContract {
         .isEqualTo("embedded H2 at " + config.h2File() + " (single node)")
         .contains(config.dataDir().toAbsolutePath().toString());
     assertThat(store.isExternal()).isFalse();
+  }
+
+  @Test
+  @DisplayName("while a server has the embedded store open, another process is refused clearly")
+  void secondProcessIsRefusedWhileLocked() throws Exception {
+    StoreConfig config = freshConfig();
+    open(config, keyA);
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                OtherProcessOpen.class.getName(),
+                config.dataDir().toString(),
+                Base64.getEncoder().encodeToString(keyA.bytes()))
+            .redirectErrorStream(true)
+            .start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(out)
+        .contains("FAILED STORE_LOCKED")
+        .contains(config.h2File().toString())
+        .contains("PostgreSQL");
   }
 
   @Test

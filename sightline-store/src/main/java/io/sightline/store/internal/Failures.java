@@ -63,4 +63,17 @@ final class Failures {
     }
     return false;
   }
+
+  /** A unique or primary key constraint was violated (SQLSTATE 23505 on H2 and PostgreSQL). */
+  static boolean isUniqueViolation(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof SQLException sql && "23505".equals(sql.getSQLState())) {
+        return true;
+      }
+      if (c.getCause() == c) {
+        break;
+      }
+    }
+    return false;
+  }
 }

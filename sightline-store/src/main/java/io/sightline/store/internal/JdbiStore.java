@@ -7,6 +7,7 @@ import io.sightline.core.SightlineException;
 import io.sightline.store.ApiTokens;
 import io.sightline.store.AuditLog;
 import io.sightline.store.MasterKey;
+import io.sightline.store.MasterKeys;
 import io.sightline.store.Sealer;
 import io.sightline.store.Store;
 import io.sightline.store.StoreConfig;
@@ -58,11 +59,11 @@ public final class JdbiStore implements Store {
     HikariDataSource ds = dataSource(config);
     JdbiStore store = new JdbiStore(ds, new Keyring(masterKey), clock, postgres, description);
     try {
-      store.start();
+      store.start(config);
       log.info("store: {}", description);
       return store;
     } catch (RuntimeException e) {
-      ds.close();
+      store.close(!Failures.isH2FileLocked(e) && !Failures.isConnectionFailure(e));
       if (e instanceof SightlineException) {
         throw e;
       }
@@ -82,7 +83,7 @@ public final class JdbiStore implements Store {
     }
   }
 
-  private void start() {
+  private void start(StoreConfig config) {
     // 1. Check the key against the database before anything writes to it.
     Optional<String> stored;
     try {
@@ -94,7 +95,30 @@ public final class JdbiStore implements Store {
       stored = Optional.empty();
     }
     if (stored.isPresent() && !stored.get().equals(keyring.current().id())) {
-      throw Keyring.mismatch(keyring.current(), stored.get());
+      SightlineException mismatch = Keyring.mismatch(keyring.current(), stored.get());
+      Path next = MasterKeys.nextFile(MasterKeys.keyFile(config.dataDir()));
+      if (Files.isRegularFile(next)) {
+        String nextId;
+        try {
+          nextId = MasterKey.fromBase64(Files.readString(next), next.toString()).id();
+        } catch (IOException | IllegalArgumentException e) {
+          nextId = "unreadable";
+        }
+        throw new SightlineException(
+            mismatch.code(),
+            mismatch.status(),
+            null,
+            mismatch.getMessage()
+                + ". An interrupted key rotation left "
+                + next
+                + " (key id "
+                + nextId
+                + "): if that id is "
+                + stored.get()
+                + ", move it over "
+                + MasterKeys.keyFile(config.dataDir()));
+      }
+      throw mismatch;
     }
     // 2. Migrate, then record the key id (fresh database) and load the audit key.
     Flyway.configure(JdbiStore.class.getClassLoader())
@@ -103,8 +127,17 @@ public final class JdbiStore implements Store {
         .failOnMissingLocations(true)
         .load()
         .migrate();
-    jdbi.useTransaction(
-        TransactionIsolationLevel.READ_COMMITTED, h -> keyring.bootstrap(h, clock.instant()));
+    try {
+      jdbi.useTransaction(
+          TransactionIsolationLevel.READ_COMMITTED, h -> keyring.bootstrap(h, clock.instant()));
+    } catch (RuntimeException e) {
+      if (!Failures.isUniqueViolation(e)) {
+        throw e;
+      }
+      // Another replica initialised the key ring at the same moment: check against its row.
+      jdbi.useTransaction(
+          TransactionIsolationLevel.READ_COMMITTED, h -> keyring.bootstrap(h, clock.instant()));
+    }
   }
 
   private static HikariDataSource dataSource(StoreConfig config) {
@@ -151,7 +184,8 @@ public final class JdbiStore implements Store {
             "cannot create " + config.h2Path().getParent() + ": " + e.getMessage());
       }
       hc.setJdbcUrl(
-          "jdbc:h2:file:" + config.h2Path() + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000");
+          // Open (and file-locked) until close() shuts it down; lock waits of up to 10 s.
+          "jdbc:h2:file:" + config.h2Path() + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000");
       hc.setDriverClassName("org.h2.Driver");
       hc.setUsername("sightline");
       hc.setPassword("");
@@ -206,7 +240,7 @@ public final class JdbiStore implements Store {
       } catch (UnableToManipulateTransactionIsolationLevelException e) {
         // The pool handed out a connection the database closed (e.g. it restarted). This fails
         // before any work ran, and the pool has evicted it: safe to try again with another.
-        if (attempt >= 3 || !Failures.isConnectionFailure(e)) {
+        if (attempt > dataSource.getMaximumPoolSize() || !Failures.isConnectionFailure(e)) {
           throw translate(e);
         }
         log.debug("stale database connection evicted; retrying", e);
@@ -245,6 +279,19 @@ public final class JdbiStore implements Store {
 
   @Override
   public void close() {
+    close(true);
+  }
+
+  private void close(boolean shutdownH2) {
+    if (shutdownH2 && !postgres && !dataSource.isClosed()) {
+      // Flush and release the H2 file now (it is kept open while the pool lives).
+      try (var c = dataSource.getConnection();
+          var st = c.createStatement()) {
+        st.execute("SHUTDOWN");
+      } catch (java.sql.SQLException | RuntimeException e) {
+        log.debug("H2 shutdown skipped: {}", e.toString());
+      }
+    }
     dataSource.close();
   }
 

@@ -17,7 +17,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "server",
-    mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
       "Run the Sightline server: REST API under /api/v1, /openapi.json, /healthz, /readyz, /metrics.",
@@ -30,6 +29,12 @@ import picocli.CommandLine.Option;
           + " SIGHTLINE_BOOTSTRAP_TOKEN or SIGHTLINE_BOOTSTRAP_TOKEN_FILE, SIGHTLINE_DB_PASSWORD."
     })
 public final class ServerCommand implements Callable<Integer> {
+
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help and exit.")
+  boolean help;
 
   @Option(
       names = "--port",

@@ -155,6 +155,24 @@ class ServerStartupTest {
   }
 
   @Test
+  void auditCheckpointsAreLoggedPeriodicallyWhenTheHeadMoved() throws Exception {
+    try (Harness h = new Harness(tmp);
+        LogCapture logs = new LogCapture()) {
+      h.env.put("SIGHTLINE_AUDIT_CHECKPOINT_INTERVAL", "1s");
+      h.start();
+      h.post("/api/v1/tokens", h.adminToken(), "{\"name\":\"a\",\"role\":\"user\"}");
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (!logs.text().contains("sightline-audit-checkpoint/v1 seq=2 ")
+          && System.currentTimeMillis() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(logs.text())
+          .contains("io.sightline.audit.checkpoint")
+          .contains("sightline-audit-checkpoint/v1 seq=2 ");
+    }
+  }
+
+  @Test
   void healthReadinessMetricsAndRequestIdsAnswer() throws Exception {
     try (Harness h = new Harness(tmp)) {
       h.start();

@@ -136,7 +136,7 @@ public final class SightlineServer implements AutoCloseable {
       removeNewKeyFile(keyFile, keyFileExisted);
       throw new StartupException(
           "cannot reach the database "
-              + (config.isExternalDb() ? config.dbUrl() : config.dataDir())
+              + (config.isExternalDb() ? config.dbUrl().replaceAll("[?;].*", "") : config.dataDir())
               + ": "
               + e.getMessage()
               + " (check --db-url, --db-user and the password)");

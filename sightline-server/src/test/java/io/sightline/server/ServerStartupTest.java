@@ -173,6 +173,22 @@ class ServerStartupTest {
   }
 
   @Test
+  void logFormatJsonWritesTheStartupLineAsAJsonObject() throws Exception {
+    try (Harness h = new Harness(tmp);
+        LogCapture logs = new LogCapture()) {
+      h.env.put("SIGHTLINE_LOG_FORMAT", "json");
+      h.start();
+      String line =
+          logs.text().lines().filter(l -> l.contains("listening on")).findFirst().orElseThrow();
+      var json = Harness.JSON.readTree(line);
+      assertThat(json.get("msg").asText()).contains("listening on " + h.server.url());
+      assertThat(json.get("level").asText()).isEqualTo("INFO");
+    } finally {
+      io.sightline.server.logging.RedactingEncoder.useJson(false);
+    }
+  }
+
+  @Test
   void healthReadinessMetricsAndRequestIdsAnswer() throws Exception {
     try (Harness h = new Harness(tmp)) {
       h.start();

@@ -146,7 +146,7 @@ public final class SightlineServer implements AutoCloseable {
     }
     long storeMs = (System.nanoTime() - t0) / 1_000_000;
     try {
-      bootstrapAdminToken();
+      ApiTokens.CreatedToken created = bootstrapAdminToken();
       checkpoints =
           new AuditCheckpoints(
               store, config.auditCheckpointFile(), config.auditCheckpointInterval());
@@ -163,7 +163,13 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(AdminRoutes.routes(services));
       routes = List.copyOf(all);
       long t1 = System.nanoTime();
-      startHttp(tls);
+      try {
+        startHttp(tls);
+      } finally {
+        if (created != null) {
+          printBanner(created, adminTokenFile());
+        }
+      }
       httpMs = (System.nanoTime() - t1) / 1_000_000;
       checkpoints.start();
     } catch (RuntimeException e) {
@@ -278,7 +284,8 @@ public final class SightlineServer implements AutoCloseable {
     }
   }
 
-  private void bootstrapAdminToken() {
+  /** Returns the token created on the embedded first start (to print once), else null. */
+  private ApiTokens.CreatedToken bootstrapAdminToken() {
     SecretValue supplied = config.bootstrapToken();
     if (supplied != null) {
       try {
@@ -305,11 +312,11 @@ public final class SightlineServer implements AutoCloseable {
         throw e;
       }
       log.info("bootstrap admin token from SIGHTLINE_BOOTSTRAP_TOKEN is in place");
-      return;
+      return null;
     }
     long count = store.transact(tx -> tx.tokens().count());
     if (count > 0) {
-      return;
+      return null;
     }
     if (store.isExternal()) {
       throw new StartupException(
@@ -342,7 +349,7 @@ public final class SightlineServer implements AutoCloseable {
             });
     Path file = adminTokenFile();
     writePrivateFile(file, created.value().reveal() + "\n");
-    printBanner(created, file);
+    return created;
   }
 
   /** {@code <data-dir>/admin.token}, written on the embedded first start. */
@@ -375,7 +382,8 @@ public final class SightlineServer implements AutoCloseable {
     console.println();
     console.println(
         " Also saved to " + file + " (mode 0600). It expires " + created.token().expiresAt() + ".");
-    console.println(" Log in with: sightline login --server <url> < " + file);
+    console.println(
+        " Log in with: sightline login --server " + (url == null ? "<url>" : url) + " < " + file);
     console.println(line);
     console.flush();
   }

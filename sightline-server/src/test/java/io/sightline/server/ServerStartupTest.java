@@ -30,7 +30,10 @@ class ServerStartupTest {
           .isEqualTo("rw-------");
       String token = h.adminToken();
       assertThat(token).startsWith("slt_");
-      assertThat(h.consoleText()).contains(token).contains(tokenFile.toString());
+      assertThat(h.consoleText())
+          .contains(token)
+          .contains(tokenFile.toString())
+          .contains("sightline login --server " + h.server.url());
 
       assertThat(h.get("/api/v1/tokens", token).status()).isEqualTo(200);
 

@@ -83,6 +83,31 @@ public final class ClusterProber implements AutoCloseable {
           return t;
         };
     this.executor = Executors.newCachedThreadPool(threads);
+    executor.submit(this::warmUp);
+  }
+
+  /**
+   * Loads the HTTP client's classes (fabric8, OkHttp, Jackson) without any network traffic, so the
+   * first probe of a fresh JVM does not spend its deadline on class loading. Runs in the background
+   * on construction; call it to wait for it.
+   */
+  public void warmUp() {
+    long start = System.nanoTime();
+    ClusterAccess nowhere =
+        new ClusterAccess(
+            "https://127.0.0.1:9", null, false, null, null, null, null, null, null, null);
+    ProbeClock clock = new ProbeClock(dns);
+    try (KubernetesClient client =
+        KubernetesClients.create(
+            nowhere,
+            EgressSocketFactory.tracking(policy),
+            KubernetesClients.Settings.probe(Duration.ofSeconds(1), clock, clock))) {
+      client.getHttpClient().newHttpRequestBuilder().uri(nowhere.server() + "/version").build();
+      JSON.readTree("{\"gitVersion\":\"v0\"}");
+    } catch (Exception e) {
+      log.debug("probe warm-up failed", e);
+    }
+    log.debug("probe warm-up took {} ms", (System.nanoTime() - start) / 1_000_000);
   }
 
   @Override
@@ -159,13 +184,13 @@ public final class ClusterProber implements AutoCloseable {
             KubernetesClients.create(
                 access, sockets, KubernetesClients.Settings.probe(remaining(), clock, clock));
         http = client.getHttpClient();
-        ProbeResult failed = version(http);
+        ProbeResult failed = version();
         if (failed == null) {
-          failed = authenticate(http);
+          failed = authenticate();
         }
         if (failed == null) {
-          listNamespaces(http);
-          podSecurityWarnings(http);
+          listNamespaces();
+          podSecurityWarnings();
         }
         return failed != null ? failed : succeed();
       } catch (Exception e) {
@@ -179,9 +204,9 @@ public final class ClusterProber implements AutoCloseable {
 
     // ---- the HTTP steps ----
 
-    ProbeResult version(HttpClient http) throws Exception {
+    ProbeResult version() throws Exception {
       clock.beginHttp(Name.VERSION);
-      HttpResponse<String> r = send(http, get("/version"));
+      HttpResponse<String> r = send(get("/version"));
       if (r.code() == 401) {
         clock.end(Name.VERSION, false, "HTTP 401");
         return unauthorized();
@@ -204,7 +229,7 @@ public final class ClusterProber implements AutoCloseable {
       return null;
     }
 
-    ProbeResult authenticate(HttpClient http) throws Exception {
+    ProbeResult authenticate() throws Exception {
       clock.beginHttp(Name.AUTHENTICATE);
       for (String version : List.of("v1", "v1beta1")) {
         String body =
@@ -212,8 +237,7 @@ public final class ClusterProber implements AutoCloseable {
                 + version
                 + "\",\"kind\":\"SelfSubjectReview\",\"metadata\":{}}";
         HttpResponse<String> r =
-            send(
-                http, post("/apis/authentication.k8s.io/" + version + "/selfsubjectreviews", body));
+            send(post("/apis/authentication.k8s.io/" + version + "/selfsubjectreviews", body));
         if (r.code() == 401) {
           clock.end(Name.AUTHENTICATE, false, "HTTP 401");
           return unauthorized();
@@ -235,8 +259,7 @@ public final class ClusterProber implements AutoCloseable {
                     "apiVersion", "authentication.k8s.io/v1",
                     "kind", "TokenReview",
                     "spec", Map.of("token", access.bearerToken().reveal())));
-        HttpResponse<String> r =
-            send(http, post("/apis/authentication.k8s.io/v1/tokenreviews", body));
+        HttpResponse<String> r = send(post("/apis/authentication.k8s.io/v1/tokenreviews", body));
         if (r.code() == 401) {
           clock.end(Name.AUTHENTICATE, false, "HTTP 401");
           return unauthorized();
@@ -254,7 +277,7 @@ public final class ClusterProber implements AutoCloseable {
           "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectAccessReview\","
               + "\"spec\":{\"resourceAttributes\":{\"verb\":\"list\",\"resource\":\"namespaces\"}}}";
       HttpResponse<String> r =
-          send(http, post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", ssar));
+          send(post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", ssar));
       if (r.code() == 401) {
         clock.end(Name.AUTHENTICATE, false, "HTTP 401");
         return unauthorized();
@@ -275,9 +298,9 @@ public final class ClusterProber implements AutoCloseable {
           null);
     }
 
-    void listNamespaces(HttpClient http) throws Exception {
+    void listNamespaces() throws Exception {
       clock.beginHttp(Name.NAMESPACES);
-      HttpResponse<String> r = send(http, get("/api/v1/namespaces"));
+      HttpResponse<String> r = send(get("/api/v1/namespaces"));
       if (r.code() == 403) {
         namespacesForbidden = true;
         clock.end(Name.NAMESPACES, true, "HTTP 403: listing namespaces is forbidden");
@@ -311,7 +334,7 @@ public final class ClusterProber implements AutoCloseable {
       clock.end(Name.NAMESPACES, true, names.size() + " namespaces");
     }
 
-    void podSecurityWarnings(HttpClient http) throws Exception {
+    void podSecurityWarnings() throws Exception {
       for (String ns : options.targetNamespaces()) {
         JsonNode labels;
         if (namespaceLabels != null) {
@@ -327,7 +350,7 @@ public final class ClusterProber implements AutoCloseable {
                 "No time was left to check the Pod Security level of namespace " + ns + ".");
             continue;
           }
-          HttpResponse<String> r = send(http, get("/api/v1/namespaces/" + ns));
+          HttpResponse<String> r = send(get("/api/v1/namespaces/" + ns));
           if (r.code() == 404) {
             warnings.add(
                 "Target namespace " + ns + " does not exist yet (createNamespace creates it).");
@@ -370,19 +393,13 @@ public final class ClusterProber implements AutoCloseable {
       return clientRequest(path).timeout(left.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    HttpClient.Builder unused;
-
     HttpRequest.Builder clientRequest(String path) {
-      return currentHttp
-          .newHttpRequestBuilder()
+      return http.newHttpRequestBuilder()
           .uri(access.server() + path)
           .header("Accept", "application/json");
     }
 
-    HttpClient currentHttp;
-
-    HttpResponse<String> send(HttpClient http, HttpRequest request) throws Exception {
-      currentHttp = http;
+    HttpResponse<String> send(HttpRequest request) throws Exception {
       Duration left = remaining();
       try {
         return http.sendAsync(request, String.class).get(left.toMillis(), TimeUnit.MILLISECONDS);
@@ -455,6 +472,7 @@ public final class ClusterProber implements AutoCloseable {
      * Maps the worker's failure, using where the probe was (the open step) to tell stalls apart.
      */
     ProbeResult classify(Exception e) {
+      log.debug("probe of {} failed", access.server(), e);
       Throwable egress = find(e, EgressDeniedException.class);
       if (egress != null) {
         return fail(
@@ -543,12 +561,14 @@ public final class ClusterProber implements AutoCloseable {
             "no TLS handshake within the deadline");
       }
       if (open == null && e == null) {
-        // Still building the client or waiting for a connection slot.
+        // Nothing reached the network: Sightline itself was too slow (e.g. an overloaded host).
         return fail(
             DiagnosisCode.PROBE_DEADLINE_EXCEEDED,
-            "The probe did not finish within " + Hints.seconds(budget) + ".",
-            Hints.deadline(budget),
-            "deadline exceeded");
+            "The probe could not start its requests within " + Hints.seconds(budget) + ".",
+            "Probe again, or with a longer timeout (--timeout); "
+                + Hints.SAVE_UNVERIFIED.substring(3)
+                + ".",
+            "not started within the deadline");
       }
       return fail(
           DiagnosisCode.PROBE_DEADLINE_EXCEEDED,

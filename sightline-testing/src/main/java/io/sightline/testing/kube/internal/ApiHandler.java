@@ -19,7 +19,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -33,13 +32,12 @@ import org.slf4j.LoggerFactory;
 public final class ApiHandler implements HttpHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
-  private static final int MAX_LOG = 100_000;
 
   private final Cluster cluster;
-  private final Queue<RequestLogEntry> requestLog;
+  private final RequestLog requestLog;
   private volatile String serverAddress = "127.0.0.1:443";
 
-  public ApiHandler(Cluster cluster, Queue<RequestLogEntry> requestLog) {
+  public ApiHandler(Cluster cluster, RequestLog requestLog) {
     this.cluster = cluster;
     this.requestLog = requestLog;
   }
@@ -101,9 +99,6 @@ public final class ApiHandler implements HttpHandler {
       r =
           Response.json(
               500, Json.status(500, "InternalError", "Internal error occurred: " + e, null));
-    }
-    if (requestLog.size() >= MAX_LOG) {
-      requestLog.poll();
     }
     requestLog.add(
         new RequestLogEntry(

@@ -197,6 +197,34 @@ public final class FakeKubeApiServer implements AutoCloseable {
     cluster.authenticator.addStaticToken(token, new UserInfo(user, null, List.copyOf(g), Map.of()));
   }
 
+  /**
+   * A service-account token signed by this server without a TokenRequest: no bound object, any
+   * lifetime (zero or negative gives an already expired token). The ServiceAccount must exist.
+   */
+  public String serviceAccountToken(String namespace, String name, Duration lifetime) {
+    ObjectNode sa = getObject("v1", "ServiceAccount", namespace, name);
+    if (sa == null) {
+      throw new IllegalArgumentException("no ServiceAccount " + namespace + "/" + name);
+    }
+    return cluster
+        .tokens
+        .mintBound(
+            namespace,
+            name,
+            sa.path("metadata").path("uid").asText(),
+            cluster.tokens.apiAudiences(),
+            lifetime.toSeconds(),
+            null,
+            null,
+            null)
+        .token();
+  }
+
+  /** The issuer ({@code iss}) of the service-account tokens this server mints. */
+  public String serviceAccountIssuer() {
+    return cluster.tokens.issuer();
+  }
+
   /** Everything answered so far, oldest first (at most the last 100 000 requests). */
   public List<RequestLogEntry> requestLog() {
     return requestLog.snapshot();

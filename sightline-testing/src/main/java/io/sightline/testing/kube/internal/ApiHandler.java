@@ -461,6 +461,22 @@ public final class ApiHandler implements HttpHandler {
       throws IOException {
     String contentType = ex.getRequestHeaders().getFirst("Content-Type");
     String ct = contentType == null ? "" : contentType.split(";")[0].trim();
+    if (!List.of(
+            "application/apply-patch+yaml",
+            "application/merge-patch+json",
+            "application/strategic-merge-patch+json",
+            "application/json-patch+json")
+        .contains(ct)) {
+      throw new ApiException(
+          415,
+          Json.status(
+              415,
+              "UnsupportedMediaType",
+              "the body of the request was in an unknown format - accepted media types include:"
+                  + " application/json-patch+json, application/merge-patch+json,"
+                  + " application/apply-patch+yaml, application/strategic-merge-patch+json",
+              null));
+    }
     JsonNode patch;
     try {
       patch = Json.parse(body);
@@ -482,17 +498,7 @@ public final class ApiHandler implements HttpHandler {
               Patches.mergePatch(old, patch);
           case "application/strategic-merge-patch+json" -> Patches.strategicMerge(old, patch);
           case "application/json-patch+json" -> Patches.jsonPatch(old, patch);
-          default ->
-              throw new ApiException(
-                  415,
-                  Json.status(
-                      415,
-                      "UnsupportedMediaType",
-                      "the body of the request was in an unknown format - accepted media types"
-                          + " include: application/json-patch+json,"
-                          + " application/merge-patch+json, application/apply-patch+yaml,"
-                          + " application/strategic-merge-patch+json",
-                      null));
+          default -> throw new IllegalStateException("unreachable: " + ct);
         };
     if (!(result instanceof ObjectNode obj)) {
       throw ApiException.badRequest("patch did not produce an object");

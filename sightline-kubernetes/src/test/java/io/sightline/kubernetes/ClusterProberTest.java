@@ -389,6 +389,44 @@ class ClusterProberTest {
     }
   }
 
+  @Test
+  void parallelProbesOfAStalledServerAllAnswerWithinTheDeadline() throws Exception {
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<ProbeResult>> results = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        results.add(
+            pool.submit(
+                () -> timedProbe(prober, at(kube.faults().tlsStall(), admin()), stallOptions())));
+      }
+      for (var f : results) {
+        assertThat(f.get().diagnosis().code()).isEqualTo(DiagnosisCode.TLS_HANDSHAKE_TIMEOUT);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aRefusedKubeconfigBecomesAFailedProbeWithItsDiagnosis() {
+    String kubeconfig =
+        kube.adminKubeconfig()
+            .replaceFirst("token: .*", "exec: {command: kubelogin, args: [get-token]}");
+    io.sightline.core.SightlineException refusal =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            io.sightline.core.SightlineException.class,
+            () -> KubeconfigParser.parse(kubeconfig, null));
+    ProbeResult r = ClusterProber.refused(refusal).orElseThrow();
+    assertThat(r.ok()).isFalse();
+    assertThat(r.diagnosis().code()).isEqualTo(DiagnosisCode.INTERACTIVE_LOGIN_REQUIRED);
+    assertThat(r.diagnosis().hint()).contains(".exec");
+    assertThat(
+            ClusterProber.refused(
+                io.sightline.core.SightlineException.badRequest(
+                    "INVALID_YAML", "kubeconfig", "bad")))
+        .isEmpty();
+  }
+
   /**
    * A loopback listener whose accept queue is full: the kernel drops further SYNs, so a connect
    * hangs as it would towards a blackholed address.

@@ -408,6 +408,16 @@ class ClusterProberTest {
   }
 
   @Test
+  void aTargetNamespaceThatIsNotAValidNameIsA400() {
+    io.sightline.core.SightlineException e =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            io.sightline.core.SightlineException.class,
+            () -> options().withTargetNamespaces(List.of("web", "../../apis/x?y")));
+    assertThat(e.status()).isEqualTo(400);
+    assertThat(e.field()).isEqualTo("namespace");
+  }
+
+  @Test
   void aRefusedKubeconfigBecomesAFailedProbeWithItsDiagnosis() {
     String kubeconfig =
         kube.adminKubeconfig()

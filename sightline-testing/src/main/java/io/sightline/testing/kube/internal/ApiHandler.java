@@ -92,7 +92,12 @@ public final class ApiHandler implements HttpHandler {
         throw new ApiException(
             403, Json.status(403, "Forbidden", attrs.forbiddenMessage(user.username()), details));
       }
-      if (attrs.verb().equals("watch")) {
+      if (attrs.verb().equals("watch")
+          && "websocket".equalsIgnoreCase(ex.getRequestHeaders().getFirst("Upgrade"))) {
+        // No WebSocket watches: answering 200 without switching protocols makes clients
+        // (fabric8) fall back to a plain HTTP watch.
+        r = new Response(200, "application/json", new byte[0]);
+      } else if (attrs.verb().equals("watch")) {
         watch = startWatch(attrs, params);
         r = null;
       } else {

@@ -11,12 +11,13 @@ import java.util.regex.Pattern;
  * @param clusterRole the ClusterRole's name
  */
 public record DeployerRole(String clusterRole) {
+  // Before the constants below: they are validated with it.
+  private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.:]*[a-z0-9])?");
+
   public static final DeployerRole SIGHTLINE_DEPLOY =
       new DeployerRole(ProvisionNames.DEPLOY_CLUSTER_ROLE);
   public static final DeployerRole EDIT = new DeployerRole("edit");
   public static final DeployerRole ADMIN = new DeployerRole("admin");
-
-  private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.:]*[a-z0-9])?");
 
   public DeployerRole {
     if (clusterRole == null || clusterRole.length() > 253 || !NAME.matcher(clusterRole).matches()) {

@@ -461,33 +461,65 @@ public final class Provisioner {
       }
     }
 
+    /**
+     * The minter's long-lived token. On ≥ 1.24, and whenever a token is rotated, from the Secret
+     * {@code sightline-minter-token} created explicitly; on first provisioning of a 1.23 cluster,
+     * from the Secret the token controller created for the ServiceAccount.
+     */
     MinterToken minterToken(KubeVersion version) {
       String home = spec.homeNamespace();
-      if (version.createsNoTokenSecrets()) {
-        Secret existing =
-            call(
-                "read secret " + home + "/" + MINTER_TOKEN_SECRET,
-                () -> c.secrets().inNamespace(home).withName(MINTER_TOKEN_SECRET).get());
-        if (existing != null && (spec.rotateMinterToken() || !isMinterTokenSecret(existing))) {
-          deleteNow(Manifests.minterTokenSecret(spec));
-          existing = null;
+      Secret explicit =
+          call(
+              "read secret " + home + "/" + MINTER_TOKEN_SECRET,
+              () -> c.secrets().inNamespace(home).withName(MINTER_TOKEN_SECRET).get());
+      if (explicit != null && (spec.rotateMinterToken() || !isMinterTokenSecret(explicit))) {
+        deleteNow(Manifests.minterTokenSecret(spec));
+        explicit = null;
+      }
+      if (spec.rotateMinterToken() && !version.createsNoTokenSecrets()) {
+        for (String old : autoTokenSecrets()) {
+          call(
+              "delete secret " + home + "/" + old,
+              () -> c.secrets().inNamespace(home).withName(old).delete());
+          deleted.add(new ObjectRef("Secret", home, old));
         }
-        if (existing == null) {
-          create(Manifests.minterTokenSecret(spec));
-        }
+      }
+      if (explicit == null && (version.createsNoTokenSecrets() || spec.rotateMinterToken())) {
+        create(Manifests.minterTokenSecret(spec));
+        return waitForToken(MINTER_TOKEN_SECRET);
+      }
+      if (explicit != null) {
         return waitForToken(MINTER_TOKEN_SECRET);
       }
       // Kubernetes < 1.24: the token controller creates a token Secret for every ServiceAccount.
-      String current = waitForAutoTokenSecret(null);
-      if (spec.rotateMinterToken()) {
-        String old = current;
-        call(
-            "delete secret " + home + "/" + old,
-            () -> c.secrets().inNamespace(home).withName(old).delete());
-        deleted.add(new ObjectRef("Secret", home, old));
-        current = waitForAutoTokenSecret(old);
+      return waitForToken(waitForAutoTokenSecret());
+    }
+
+    /** The token Secrets the minter ServiceAccount lists now (Kubernetes < 1.24). */
+    private List<String> autoTokenSecrets() {
+      String home = spec.homeNamespace();
+      ServiceAccount sa =
+          call(
+              "read serviceaccount " + home + "/" + MINTER_SERVICE_ACCOUNT,
+              () -> c.serviceAccounts().inNamespace(home).withName(MINTER_SERVICE_ACCOUNT).get());
+      List<String> names = new ArrayList<>();
+      if (sa == null || sa.getSecrets() == null) {
+        return names;
       }
-      return waitForToken(current);
+      for (ObjectReference ref : sa.getSecrets()) {
+        String name = ref.getName();
+        if (name == null || name.equals(MINTER_TOKEN_SECRET)) {
+          continue;
+        }
+        Secret s =
+            call(
+                "read secret " + home + "/" + name,
+                () -> c.secrets().inNamespace(home).withName(name).get());
+        if (s != null && isMinterTokenSecret(s)) {
+          names.add(name);
+        }
+      }
+      return names;
     }
 
     /** Removes deployers of namespaces no longer named, and bindings of the other mode. */
@@ -531,28 +563,13 @@ public final class Provisioner {
       }
     }
 
-    private String waitForAutoTokenSecret(String notThis) {
+    private String waitForAutoTokenSecret() {
       String home = spec.homeNamespace();
       long deadline = System.nanoTime() + spec.tokenWait().toNanos();
       while (true) {
-        ServiceAccount sa =
-            call(
-                "read serviceaccount " + home + "/" + MINTER_SERVICE_ACCOUNT,
-                () -> c.serviceAccounts().inNamespace(home).withName(MINTER_SERVICE_ACCOUNT).get());
-        if (sa != null && sa.getSecrets() != null) {
-          for (ObjectReference ref : sa.getSecrets()) {
-            String name = ref.getName();
-            if (name == null || name.equals(notThis)) {
-              continue;
-            }
-            Secret s =
-                call(
-                    "read secret " + home + "/" + name,
-                    () -> c.secrets().inNamespace(home).withName(name).get());
-            if (s != null && isMinterTokenSecret(s)) {
-              return name;
-            }
-          }
+        List<String> names = autoTokenSecrets();
+        if (!names.isEmpty()) {
+          return names.get(0);
         }
         if (System.nanoTime() >= deadline) {
           throw new SightlineException(

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.sightline.core.SightlineException;
+import io.sightline.testing.pki.TestCa;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,8 +17,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class KubeconfigParserTest {
-  private static final TestCerts PKI = new TestCerts("kubeconfig-test-ca");
-  private static final TestCerts.Leaf CLIENT = PKI.leaf("alice");
+  private static final TestCa PKI = TestCa.create("kubeconfig-test-ca");
+  private static final TestCa.Issued CLIENT = PKI.issueClient("alice");
 
   private static String kubeconfig(String clusterExtra, String user) {
     return """
@@ -57,7 +58,7 @@ class KubeconfigParserTest {
 
   private static String withToken() {
     return kubeconfig(
-        "certificate-authority-data: " + TestCerts.b64(PKI.caPem()), "token: abc.def-token");
+        "certificate-authority-data: " + Base64Text.b64(PKI.certPem()), "token: abc.def-token");
   }
 
   @Test
@@ -99,9 +100,9 @@ class KubeconfigParserTest {
         kubeconfig(
             "insecure-skip-tls-verify: true\ntls-server-name: kubernetes",
             "client-certificate-data: "
-                + TestCerts.b64(CLIENT.certPem())
+                + Base64Text.b64(CLIENT.certPem())
                 + "\nclient-key-data: "
-                + TestCerts.b64(CLIENT.keyPem()));
+                + Base64Text.b64(CLIENT.keyPem()));
     ClusterAccess access = KubeconfigParser.parse(cfg, "prod");
     assertThat(access.authMethod()).isEqualTo("client-certificate");
     assertThat(access.clientCertificatePem()).startsWith("-----BEGIN CERTIFICATE-----");
@@ -266,7 +267,8 @@ class KubeconfigParserTest {
             SightlineException.class,
             () ->
                 KubeconfigParser.parse(
-                    kubeconfig("certificate-authority-data: " + TestCerts.b64(garbage), "token: t"),
+                    kubeconfig(
+                        "certificate-authority-data: " + Base64Text.b64(garbage), "token: t"),
                     null));
     assertThat(e.code()).isEqualTo("INVALID_PEM");
     assertThat(e.field()).endsWith("certificate-authority-data");
@@ -280,9 +282,9 @@ class KubeconfigParserTest {
                     kubeconfig(
                         "x: y",
                         "client-certificate-data: "
-                            + TestCerts.b64(CLIENT.certPem())
+                            + Base64Text.b64(CLIENT.certPem())
                             + "\nclient-key-data: "
-                            + TestCerts.b64("just some text")),
+                            + Base64Text.b64("just some text")),
                     null));
     assertThat(notPem.code()).isEqualTo("INVALID_PEM");
     assertThat(notPem.field()).endsWith("client-key-data");
@@ -322,7 +324,7 @@ class KubeconfigParserTest {
     String cfg =
         kubeconfig(
             "certificate-authority-data: "
-                + TestCerts.b64(PKI.caPem())
+                + Base64Text.b64(PKI.certPem())
                 + "\ninsecure-skip-tls-verify: true",
             "token: t");
     assertThatThrownBy(() -> KubeconfigParser.parse(cfg, null))

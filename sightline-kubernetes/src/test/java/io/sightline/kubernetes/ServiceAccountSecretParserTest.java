@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.sightline.core.SightlineException;
+import io.sightline.testing.pki.TestCa;
 import org.junit.jupiter.api.Test;
 
 class ServiceAccountSecretParserTest {
-  private static final TestCerts PKI = new TestCerts("sa-test-ca");
+  private static final TestCa PKI = TestCa.create("sa-test-ca");
   private static final String JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJl";
 
   private static String wrapped(String b64) {
@@ -34,13 +35,13 @@ class ServiceAccountSecretParserTest {
           namespace: sightline-prod
         type: kubernetes.io/service-account-token
         """
-        .formatted(ca, TestCerts.b64("sightline-prod"), token);
+        .formatted(ca, Base64Text.b64("sightline-prod"), token);
   }
 
   @Test
   void aSecretAsKubectlPrintsItYieldsTokenCaNamespaceAndServiceAccount() {
     ServiceAccountCredential c =
-        ServiceAccountSecretParser.parse(yaml(TestCerts.b64(JWT), TestCerts.b64(PKI.caPem())));
+        ServiceAccountSecretParser.parse(yaml(Base64Text.b64(JWT), Base64Text.b64(PKI.certPem())));
     assertThat(c.token().reveal()).isEqualTo(JWT);
     assertThat(c.caPem()).startsWith("-----BEGIN CERTIFICATE-----");
     assertThat(c.namespace()).isEqualTo("sightline-prod");
@@ -59,7 +60,7 @@ class ServiceAccountSecretParserTest {
          "metadata":{"name":"t","namespace":"ns1"},
          "data":{"token":"%s","ca.crt":"%s"}}
         """
-            .formatted(TestCerts.b64(JWT), TestCerts.b64(PKI.caPem()));
+            .formatted(Base64Text.b64(JWT), Base64Text.b64(PKI.certPem()));
     ServiceAccountCredential c = ServiceAccountSecretParser.parse(json);
     assertThat(c.token().reveal()).isEqualTo(JWT);
     assertThat(c.namespace()).isEqualTo("ns1");
@@ -68,7 +69,7 @@ class ServiceAccountSecretParserTest {
   @Test
   void wrappedBase64LinesAreTolerated() {
     String text =
-        yaml("|\n" + wrapped(TestCerts.b64(JWT)), "|\n" + wrapped(TestCerts.b64(PKI.caPem())));
+        yaml("|\n" + wrapped(Base64Text.b64(JWT)), "|\n" + wrapped(Base64Text.b64(PKI.certPem())));
     ServiceAccountCredential c = ServiceAccountSecretParser.parse(text);
     assertThat(c.token().reveal()).isEqualTo(JWT);
     assertThat(c.caPem()).contains("BEGIN CERTIFICATE");
@@ -76,7 +77,7 @@ class ServiceAccountSecretParserTest {
 
   @Test
   void aTokenAndCaGivenDecodedAreAcceptedBecauseThatIsUnambiguous() {
-    String text = yaml(JWT, "|\n" + PKI.caPem().indent(4));
+    String text = yaml(JWT, "|\n" + PKI.certPem().indent(4));
     ServiceAccountCredential c = ServiceAccountSecretParser.parse(text);
     assertThat(c.token().reveal()).isEqualTo(JWT);
     assertThat(c.caPem()).contains("BEGIN CERTIFICATE");
@@ -119,7 +120,7 @@ class ServiceAccountSecretParserTest {
             SightlineException.class,
             () ->
                 ServiceAccountSecretParser.parse(
-                    yaml("'***not base64***'", TestCerts.b64(PKI.caPem()))));
+                    yaml("'***not base64***'", Base64Text.b64(PKI.certPem()))));
     assertThat(e.code()).isEqualTo("INVALID_BASE64");
     assertThat(e.field()).isEqualTo("serviceAccountSecret.data[\"token\"]");
   }
@@ -130,7 +131,8 @@ class ServiceAccountSecretParserTest {
         catchThrowableOfType(
             SightlineException.class,
             () ->
-                ServiceAccountSecretParser.parse(yaml(TestCerts.b64(JWT), TestCerts.b64("hello"))));
+                ServiceAccountSecretParser.parse(
+                    yaml(Base64Text.b64(JWT), Base64Text.b64("hello"))));
     assertThat(e.code()).isEqualTo("INVALID_PEM");
     assertThat(e.field()).isEqualTo("serviceAccountSecret.data[\"ca.crt\"]");
     assertThat(e.getMessage()).contains("BEGIN CERTIFICATE");
@@ -156,11 +158,11 @@ class ServiceAccountSecretParserTest {
   @Test
   void aTokenAndCaPemCanBeGivenDirectly() {
     ServiceAccountCredential c =
-        ServiceAccountSecretParser.fromTokenAndCa(" " + JWT + "\n", PKI.caPem());
+        ServiceAccountSecretParser.fromTokenAndCa(" " + JWT + "\n", PKI.certPem());
     assertThat(c.token().reveal()).isEqualTo(JWT);
     assertThat(c.caPem()).contains("BEGIN CERTIFICATE");
     ServiceAccountCredential b64 =
-        ServiceAccountSecretParser.fromTokenAndCa(JWT, TestCerts.b64(PKI.caPem()));
+        ServiceAccountSecretParser.fromTokenAndCa(JWT, Base64Text.b64(PKI.certPem()));
     assertThat(b64.caPem()).isEqualTo(c.caPem());
     SightlineException e =
         catchThrowableOfType(

@@ -122,6 +122,30 @@ public final class Pem {
     return blocks.get(0) + "\n";
   }
 
+  /**
+   * The key algorithm of a private-key PEM block ({@code RSA}, {@code EC}, ...), as fabric8's
+   * {@code clientKeyAlgo} wants it.
+   */
+  public static String keyAlgorithm(String keyPem) {
+    if (keyPem.contains("BEGIN EC PRIVATE KEY")) {
+      return "EC";
+    }
+    if (keyPem.contains("BEGIN RSA PRIVATE KEY")) {
+      return "RSA";
+    }
+    byte[] der = body(keyPem, "key");
+    for (String algo : List.of("RSA", "EC", "Ed25519")) {
+      try {
+        java.security.KeyFactory.getInstance(algo)
+            .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+        return algo;
+      } catch (java.security.GeneralSecurityException e) {
+        // try the next algorithm
+      }
+    }
+    return "RSA";
+  }
+
   private static List<String> blocks(String pem, String field, String wanted) {
     List<String> out = new ArrayList<>();
     Matcher m = BLOCK.matcher(pem == null ? "" : pem);

@@ -1,17 +1,15 @@
 package io.sightline.kubernetes.provision;
 
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.sightline.core.SecretValue;
+import io.sightline.kubernetes.ClusterAccess;
+import io.sightline.kubernetes.EgressPolicy;
+import io.sightline.kubernetes.KubernetesClients;
 import io.sightline.testing.kube.FakeKubeApiServer;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 
 /**
- * fabric8 clients for the emulator, built from explicit values only (never auto-configuration): the
- * server URL, its CA and a bearer token. Tests only.
+ * fabric8 clients for the emulator, built by Sightline's {@link KubernetesClients} from explicit
+ * values only (the server URL, its CA and a bearer token), as the connection layer builds them.
  */
 public final class TestClusters {
   private TestClusters() {}
@@ -21,21 +19,12 @@ public final class TestClusters {
   }
 
   public static KubernetesClient client(FakeKubeApiServer kube, SecretValue token) {
-    return client(kube, token.reveal());
+    return KubernetesClients.create(
+        ClusterAccess.ofToken(kube.url().toString(), kube.caCertPem(), token),
+        EgressPolicy.defaults());
   }
 
   public static KubernetesClient client(FakeKubeApiServer kube, String token) {
-    Config config =
-        new ConfigBuilder(Config.empty())
-            .withMasterUrl(kube.url().toString())
-            .withCaCertData(
-                Base64.getEncoder()
-                    .encodeToString(kube.caCertPem().getBytes(StandardCharsets.UTF_8)))
-            .withOauthToken(token)
-            .withRequestRetryBackoffLimit(0)
-            .withRequestTimeout(10_000)
-            .withConnectionTimeout(5_000)
-            .build();
-    return new KubernetesClientBuilder().withConfig(config).build();
+    return client(kube, SecretValue.of(token));
   }
 }

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.sightline.core.SightlineException;
+import io.sightline.kubernetes.mint.MintRequest;
+import io.sightline.kubernetes.mint.MintedToken;
+import io.sightline.kubernetes.mint.TokenMinter;
 import io.sightline.testing.kube.FakeKubeApiServer;
 import java.time.Duration;
 import java.util.List;
@@ -47,6 +50,16 @@ class ProvisionerVersionsTest {
       assertThat(rotated.minterTokenSecret()).isEqualTo("sightline-minter-token");
       assertThat(Whoami.of(admin, result.minterToken())).isNull();
       assertThat(Whoami.of(admin, rotated.minterToken())).isNotNull();
+
+      try (KubernetesClient minterClient = TestClusters.client(kube, rotated.minterToken())) {
+        MintedToken lease =
+            new TokenMinter(minterClient)
+                .mint(
+                    MintRequest.of(
+                        "old-1", "sightline-old", "deployer-web", Duration.ofMinutes(10)));
+        assertThat(Whoami.of(admin, lease.token()))
+            .isEqualTo("system:serviceaccount:sightline-old:deployer-web");
+      }
     }
   }
 

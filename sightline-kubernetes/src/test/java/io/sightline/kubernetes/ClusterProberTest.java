@@ -25,7 +25,15 @@ import org.junit.jupiter.api.Test;
 
 /** Probes against the Kubernetes API emulator and its fault listeners, all on 127.0.0.0/8. */
 class ClusterProberTest {
+  /** For the stalls, which take the whole deadline: short, to keep the tests fast. */
   private static final Duration DEADLINE = Duration.ofSeconds(2);
+
+  /**
+   * For probes that answer before the deadline (success, refusals, 401...): generous, because this
+   * machine is shared and heavily loaded, and a long deadline costs these tests nothing.
+   */
+  private static final Duration ANSWER_DEADLINE = Duration.ofSeconds(10);
+
   private static final Duration SLACK = Duration.ofMillis(500);
 
   private static FakeKubeApiServer kube;
@@ -51,6 +59,10 @@ class ClusterProberTest {
   }
 
   private static ProbeOptions options() {
+    return ProbeOptions.defaults().withDeadline(ANSWER_DEADLINE);
+  }
+
+  private static ProbeOptions stallOptions() {
     return ProbeOptions.defaults().withDeadline(DEADLINE);
   }
 
@@ -181,7 +193,7 @@ class ClusterProberTest {
 
   @Test
   void aListenerThatNeverSpeaksIsATlsHandshakeTimeoutWithinTheDeadline() {
-    ProbeResult r = timedProbe(prober, at(kube.faults().silent(), admin()), options());
+    ProbeResult r = timedProbe(prober, at(kube.faults().silent(), admin()), stallOptions());
     assertThat(r.diagnosis().code()).as("%s", r).isEqualTo(DiagnosisCode.TLS_HANDSHAKE_TIMEOUT);
     assertThat(step(r, Name.CONNECT).status()).isEqualTo(Status.OK);
     assertThat(step(r, Name.TLS).status()).isEqualTo(Status.FAILED);
@@ -190,13 +202,17 @@ class ClusterProberTest {
 
   @Test
   void aStalledTlsHandshakeIsATlsHandshakeTimeoutWithinTheDeadline() {
-    ProbeResult r = timedProbe(prober, at(kube.faults().tlsStall(), admin()), options());
+    ProbeResult r = timedProbe(prober, at(kube.faults().tlsStall(), admin()), stallOptions());
     assertThat(r.diagnosis().code()).as("%s", r).isEqualTo(DiagnosisCode.TLS_HANDSHAKE_TIMEOUT);
   }
 
   @Test
   void aSlowServerExceedsTheDeadlineAndSaysSo() {
-    ProbeResult r = timedProbe(prober, at(kube.faults().slow(), admin()), options());
+    ProbeResult r =
+        timedProbe(
+            prober,
+            at(kube.faults().slow(), admin()),
+            stallOptions().withDeadline(Duration.ofSeconds(3)));
     assertThat(r.diagnosis().code()).as("%s", r).isEqualTo(DiagnosisCode.PROBE_DEADLINE_EXCEEDED);
     assertThat(step(r, Name.TLS).status()).isEqualTo(Status.OK);
     assertThat(step(r, Name.VERSION).status()).isEqualTo(Status.FAILED);
@@ -256,14 +272,78 @@ class ClusterProberTest {
   @Test
   void aBlackholedAddressIsAConnectTimeoutOrPrivateEndpointUnreachable() throws IOException {
     try (Blackhole hole = new Blackhole("127.0.0.2")) {
-      ProbeResult r = timedProbe(prober, at(hole.url(), admin()), options());
+      ProbeResult r = timedProbe(prober, at(hole.url(), admin()), stallOptions());
       assertThat(r.diagnosis().code()).as("%s", r).isEqualTo(DiagnosisCode.CONNECT_TIMEOUT);
       try (ClusterProber p =
           new ClusterProber(
               EgressPolicy.builder().privateRanges(List.of("127.0.0.2/32")).build())) {
-        ProbeResult priv = timedProbe(p, at(hole.url(), admin()), options());
+        ProbeResult priv = timedProbe(p, at(hole.url(), admin()), stallOptions());
         assertThat(priv.diagnosis().code()).isEqualTo(DiagnosisCode.PRIVATE_ENDPOINT_UNREACHABLE);
       }
+    }
+  }
+
+  @Test
+  void aServiceAccountTokenSecretFromTheClusterProbesAsThatServiceAccount() throws Exception {
+    kube.createObject(
+        "{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\",\"metadata\":{\"name\":\"deployer\",\"namespace\":\"web\"}}");
+    kube.createObject(
+        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"type\":\"kubernetes.io/service-account-token\","
+            + "\"metadata\":{\"name\":\"deployer-token\",\"namespace\":\"web\","
+            + "\"annotations\":{\"kubernetes.io/service-account.name\":\"deployer\"}}}");
+    String secretJson = null;
+    for (int i = 0; i < 100 && secretJson == null; i++) {
+      var secret = kube.getObject("v1", "Secret", "web", "deployer-token");
+      if (secret != null && secret.path("data").hasNonNull("token")) {
+        secretJson = secret.toString();
+      } else {
+        Thread.sleep(50);
+      }
+    }
+    assertThat(secretJson).as("the token controller filled the Secret").isNotNull();
+    ServiceAccountCredential credential = ServiceAccountSecretParser.parse(secretJson);
+    ClusterAccess access =
+        ServiceAccountSecretParser.access(kube.url().toString(), credential, false);
+    ProbeResult r = timedProbe(prober, access, options());
+    assertThat(r.ok()).as("%s", r).isTrue();
+    assertThat(r.identity().username()).isEqualTo("system:serviceaccount:web:deployer");
+    assertThat(r.namespacesForbidden()).isTrue();
+  }
+
+  @Test
+  void aClientCertificateKubeconfigProbesAsItsSubject() {
+    String kubeconfig = kube.kubeconfigForCertificate(kube.clientCertificate("dave", "devs"));
+    ProbeResult r = timedProbe(prober, KubeconfigParser.parse(kubeconfig, null), options());
+    assertThat(r.ok()).as("%s", r).isTrue();
+    assertThat(r.identity().username()).isEqualTo("dave");
+    assertThat(r.identity().groups()).contains("devs");
+  }
+
+  @Test
+  void olderClustersAreAuthenticatedThroughTheReviewsTheyServe() {
+    try (FakeKubeApiServer v127 = FakeKubeApiServer.builder().version("1.27").start();
+        FakeKubeApiServer v123 = FakeKubeApiServer.builder().version("1.23").start()) {
+      ProbeResult beta =
+          timedProbe(prober, KubeconfigParser.parse(v127.adminKubeconfig(), null), options());
+      assertThat(beta.ok()).as("%s", beta).isTrue();
+      assertThat(beta.identity().method()).isEqualTo("SelfSubjectReview");
+      assertThat(step(beta, Name.AUTHENTICATE).detail()).contains("v1beta1");
+
+      ProbeResult admin =
+          timedProbe(prober, KubeconfigParser.parse(v123.adminKubeconfig(), null), options());
+      assertThat(admin.ok()).as("%s", admin).isTrue();
+      assertThat(admin.serverVersion()).isEqualTo("v1.23.0");
+      assertThat(admin.identity().method()).isEqualTo("TokenReview");
+      assertThat(admin.identity().username()).isEqualTo(FakeKubeApiServer.ADMIN_USER);
+
+      v123.addStaticToken("limited-token", "limited");
+      ClusterAccess limited =
+          ClusterAccess.ofToken(
+              v123.url().toString(), v123.caCertPem(), SecretValue.of("limited-token"));
+      ProbeResult ssar = timedProbe(prober, limited, options());
+      assertThat(ssar.ok()).as("%s", ssar).isTrue();
+      assertThat(ssar.identity().method()).isEqualTo("SelfSubjectAccessReview");
+      assertThat(ssar.identity().username()).isNull();
     }
   }
 

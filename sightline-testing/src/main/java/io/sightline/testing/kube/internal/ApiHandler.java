@@ -19,7 +19,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -33,13 +32,12 @@ import org.slf4j.LoggerFactory;
 public final class ApiHandler implements HttpHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
-  private static final int MAX_LOG = 100_000;
 
   private final Cluster cluster;
-  private final Queue<RequestLogEntry> requestLog;
+  private final RequestLog requestLog;
   private volatile String serverAddress = "127.0.0.1:443";
 
-  public ApiHandler(Cluster cluster, Queue<RequestLogEntry> requestLog) {
+  public ApiHandler(Cluster cluster, RequestLog requestLog) {
     this.cluster = cluster;
     this.requestLog = requestLog;
   }
@@ -101,9 +99,6 @@ public final class ApiHandler implements HttpHandler {
       r =
           Response.json(
               500, Json.status(500, "InternalError", "Internal error occurred: " + e, null));
-    }
-    if (requestLog.size() >= MAX_LOG) {
-      requestLog.poll();
     }
     requestLog.add(
         new RequestLogEntry(
@@ -466,6 +461,22 @@ public final class ApiHandler implements HttpHandler {
       throws IOException {
     String contentType = ex.getRequestHeaders().getFirst("Content-Type");
     String ct = contentType == null ? "" : contentType.split(";")[0].trim();
+    if (!List.of(
+            "application/apply-patch+yaml",
+            "application/merge-patch+json",
+            "application/strategic-merge-patch+json",
+            "application/json-patch+json")
+        .contains(ct)) {
+      throw new ApiException(
+          415,
+          Json.status(
+              415,
+              "UnsupportedMediaType",
+              "the body of the request was in an unknown format - accepted media types include:"
+                  + " application/json-patch+json, application/merge-patch+json,"
+                  + " application/apply-patch+yaml, application/strategic-merge-patch+json",
+              null));
+    }
     JsonNode patch;
     try {
       patch = Json.parse(body);
@@ -487,17 +498,7 @@ public final class ApiHandler implements HttpHandler {
               Patches.mergePatch(old, patch);
           case "application/strategic-merge-patch+json" -> Patches.strategicMerge(old, patch);
           case "application/json-patch+json" -> Patches.jsonPatch(old, patch);
-          default ->
-              throw new ApiException(
-                  415,
-                  Json.status(
-                      415,
-                      "UnsupportedMediaType",
-                      "the body of the request was in an unknown format - accepted media types"
-                          + " include: application/json-patch+json,"
-                          + " application/merge-patch+json, application/apply-patch+yaml,"
-                          + " application/strategic-merge-patch+json",
-                      null));
+          default -> throw new IllegalStateException("unreachable: " + ct);
         };
     if (!(result instanceof ObjectNode obj)) {
       throw ApiException.badRequest("patch did not produce an object");

@@ -60,6 +60,8 @@ class DeployerPermissionsIT {
   @AfterAll
   static void stop() {
     if (minterClient != null) {
+      deployer.close();
+      minter.close();
       minterClient.close();
       admin.close();
       kube.close();
@@ -239,6 +241,7 @@ class DeployerPermissionsIT {
       "kubectl apply of a Deployment, Service and ConfigMap succeeds in web and is refused in api")
   void kubectlApply() throws java.io.IOException {
     java.nio.file.Path manifest = java.nio.file.Files.createTempFile("sightline-app-", ".yaml");
+    manifest.toFile().deleteOnExit();
     java.nio.file.Files.writeString(
         manifest,
         """

@@ -17,7 +17,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "server",
-    mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
       "Run the Sightline server: REST API under /api/v1, /openapi.json, /healthz, /readyz, /metrics.",
@@ -30,6 +29,12 @@ import picocli.CommandLine.Option;
           + " SIGHTLINE_BOOTSTRAP_TOKEN or SIGHTLINE_BOOTSTRAP_TOKEN_FILE, SIGHTLINE_DB_PASSWORD."
     })
 public final class ServerCommand implements Callable<Integer> {
+
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help and exit.")
+  boolean help;
 
   @Option(
       names = "--port",
@@ -182,6 +187,14 @@ public final class ServerCommand implements Callable<Integer> {
       throw new StartupException("--config " + yaml + " is not a readable file: fix the path");
     }
     return ServerConfig.load(flags(), env, yaml);
+  }
+
+  /**
+   * Runs {@code server} on its own (development, benchmarks); the product's entry point is the
+   * CLI's root command, which adds this class as a subcommand.
+   */
+  public static void main(String[] args) {
+    System.exit(new picocli.CommandLine(new ServerCommand()).execute(args));
   }
 
   @Override

@@ -485,7 +485,8 @@ public record ServerConfig(
     }
 
     private StartupException bad(String key, String fix) {
-      String v = values.get(key);
+      // Never echo a JDBC URL: it may carry a password parameter.
+      String v = key.equals(DB_URL) ? null : values.get(key);
       return new StartupException(where(key) + " " + (v == null ? "" : "(\"" + v + "\") ") + fix);
     }
   }

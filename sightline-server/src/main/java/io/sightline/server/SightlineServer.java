@@ -19,7 +19,7 @@ import io.sightline.server.http.OpenApiDocument;
 import io.sightline.server.internal.AuditCheckpoints;
 import io.sightline.server.internal.MasterKeyRotation;
 import io.sightline.server.internal.Tls;
-import io.sightline.server.logging.RedactingEncoder;
+import io.sightline.server.logging.Logging;
 import io.sightline.server.routes.AdminRoutes;
 import io.sightline.server.routes.AuditRoutes;
 import io.sightline.server.routes.MeRoutes;
@@ -83,6 +83,7 @@ public final class SightlineServer implements AutoCloseable {
   private AuditCheckpoints checkpoints;
   private List<ApiRoute> routes = List.of();
   private String url;
+  private long httpMs;
 
   public SightlineServer(ServerConfig config) {
     this(config, Stores::open, System.err, Clock.systemUTC());
@@ -114,7 +115,7 @@ public final class SightlineServer implements AutoCloseable {
       return this;
     }
     long t0 = System.nanoTime();
-    RedactingEncoder.useJson(config.logFormat() == ServerConfig.LogFormat.JSON);
+    Logging.configure(config.logFormat() == ServerConfig.LogFormat.JSON);
     checkPlaintext();
     checkDataDir();
     Tls tls = config.isTls() ? Tls.load(config.tlsCert(), config.tlsKey()) : null;
@@ -136,7 +137,7 @@ public final class SightlineServer implements AutoCloseable {
       removeNewKeyFile(keyFile, keyFileExisted);
       throw new StartupException(
           "cannot reach the database "
-              + (config.isExternalDb() ? config.dbUrl() : config.dataDir())
+              + (config.isExternalDb() ? config.dbUrl().replaceAll("[?;].*", "") : config.dataDir())
               + ": "
               + e.getMessage()
               + " (check --db-url, --db-user and the password)");
@@ -144,8 +145,9 @@ public final class SightlineServer implements AutoCloseable {
       removeNewKeyFile(keyFile, keyFileExisted);
       throw new StartupException(e.getMessage());
     }
+    long storeMs = (System.nanoTime() - t0) / 1_000_000;
     try {
-      bootstrapAdminToken();
+      ApiTokens.CreatedToken created = bootstrapAdminToken();
       checkpoints =
           new AuditCheckpoints(
               store, config.auditCheckpointFile(), config.auditCheckpointInterval());
@@ -162,7 +164,15 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
       routes = List.copyOf(all);
-      startHttp(tls);
+      long t1 = System.nanoTime();
+      try {
+        startHttp(tls);
+      } finally {
+        if (created != null) {
+          printBanner(created, adminTokenFile());
+        }
+      }
+      httpMs = (System.nanoTime() - t1) / 1_000_000;
       checkpoints.start();
     } catch (RuntimeException e) {
       stop();
@@ -170,11 +180,13 @@ public final class SightlineServer implements AutoCloseable {
     }
     long ms = (System.nanoTime() - t0) / 1_000_000;
     log.info(
-        "Sightline {} listening on {} (storage: {}) — ready in {} ms",
+        "Sightline {} listening on {} (storage: {}) — ready in {} ms (store {} ms, http {} ms)",
         version(),
         url,
         store.describe(),
-        ms);
+        ms,
+        storeMs,
+        httpMs);
     return this;
   }
 
@@ -274,7 +286,8 @@ public final class SightlineServer implements AutoCloseable {
     }
   }
 
-  private void bootstrapAdminToken() {
+  /** Returns the token created on the embedded first start (to print once), else null. */
+  private ApiTokens.CreatedToken bootstrapAdminToken() {
     SecretValue supplied = config.bootstrapToken();
     if (supplied != null) {
       try {
@@ -301,11 +314,11 @@ public final class SightlineServer implements AutoCloseable {
         throw e;
       }
       log.info("bootstrap admin token from SIGHTLINE_BOOTSTRAP_TOKEN is in place");
-      return;
+      return null;
     }
     long count = store.transact(tx -> tx.tokens().count());
     if (count > 0) {
-      return;
+      return null;
     }
     if (store.isExternal()) {
       throw new StartupException(
@@ -338,7 +351,7 @@ public final class SightlineServer implements AutoCloseable {
             });
     Path file = adminTokenFile();
     writePrivateFile(file, created.value().reveal() + "\n");
-    printBanner(created, file);
+    return created;
   }
 
   /** {@code <data-dir>/admin.token}, written on the embedded first start. */
@@ -371,7 +384,8 @@ public final class SightlineServer implements AutoCloseable {
     console.println();
     console.println(
         " Also saved to " + file + " (mode 0600). It expires " + created.token().expiresAt() + ".");
-    console.println(" Log in with: sightline login --server <url> < " + file);
+    console.println(
+        " Log in with: sightline login --server " + (url == null ? "<url>" : url) + " < " + file);
     console.println(line);
     console.flush();
   }

@@ -256,6 +256,10 @@ class ApiTest {
   @Test
   void unknownRoutesAndMethodsAreProblems() throws Exception {
     assertProblem(h.get("/api/v1/nothing", admin), 404, "NOT_FOUND");
+    var put =
+        h.send(
+            h.req("/api/v1/tokens", admin).PUT(HttpRequest.BodyPublishers.ofString("{}")).build());
+    assertProblem(put, 405, "METHOD_NOT_ALLOWED");
   }
 
   @Test

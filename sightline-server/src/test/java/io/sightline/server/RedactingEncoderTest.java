@@ -47,6 +47,16 @@ class RedactingEncoderTest {
   }
 
   @Test
+  void javaUtilLoggingLinesPassThroughTheSameRedaction() {
+    io.sightline.server.logging.Logging.configure(false);
+    try (LogCapture logs = new LogCapture()) {
+      java.util.logging.Logger.getLogger("org.postgresql.Driver")
+          .warning("connecting with slt_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefg");
+      assertThat(logs.text()).contains("org.postgresql.Driver").contains("connecting with ***");
+    }
+  }
+
+  @Test
   void jsonFormatWritesOneRedactedObjectPerLine() throws Exception {
     RedactingEncoder.useJson(true);
     try (LogCapture logs = new LogCapture()) {

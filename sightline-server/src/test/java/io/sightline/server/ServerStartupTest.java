@@ -30,7 +30,10 @@ class ServerStartupTest {
           .isEqualTo("rw-------");
       String token = h.adminToken();
       assertThat(token).startsWith("slt_");
-      assertThat(h.consoleText()).contains(token).contains(tokenFile.toString());
+      assertThat(h.consoleText())
+          .contains(token)
+          .contains(tokenFile.toString())
+          .contains("sightline login --server " + h.server.url());
 
       assertThat(h.get("/api/v1/tokens", token).status()).isEqualTo(200);
 
@@ -151,6 +154,40 @@ class ServerStartupTest {
           .isInstanceOf(StartupException.class)
           .hasMessageContaining("does not open this store")
           .hasMessageContaining(h.dataDir.resolve("master.key").toAbsolutePath().toString());
+    }
+  }
+
+  @Test
+  void auditCheckpointsAreLoggedPeriodicallyWhenTheHeadMoved() throws Exception {
+    try (Harness h = new Harness(tmp);
+        LogCapture logs = new LogCapture()) {
+      h.env.put("SIGHTLINE_AUDIT_CHECKPOINT_INTERVAL", "1s");
+      h.start();
+      h.post("/api/v1/tokens", h.adminToken(), "{\"name\":\"a\",\"role\":\"user\"}");
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (!logs.text().contains("sightline-audit-checkpoint/v1 seq=2 ")
+          && System.currentTimeMillis() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(logs.text())
+          .contains("io.sightline.audit.checkpoint")
+          .contains("sightline-audit-checkpoint/v1 seq=2 ");
+    }
+  }
+
+  @Test
+  void logFormatJsonWritesTheStartupLineAsAJsonObject() throws Exception {
+    try (Harness h = new Harness(tmp);
+        LogCapture logs = new LogCapture()) {
+      h.env.put("SIGHTLINE_LOG_FORMAT", "json");
+      h.start();
+      String line =
+          logs.text().lines().filter(l -> l.contains("listening on")).findFirst().orElseThrow();
+      var json = Harness.JSON.readTree(line);
+      assertThat(json.get("msg").asText()).contains("listening on " + h.server.url());
+      assertThat(json.get("level").asText()).isEqualTo("INFO");
+    } finally {
+      io.sightline.server.logging.RedactingEncoder.useJson(false);
     }
   }
 

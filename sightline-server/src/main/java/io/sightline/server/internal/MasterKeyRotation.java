@@ -8,21 +8,19 @@ import io.sightline.store.MasterKeys;
 import io.sightline.store.Store;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Online master-key rotation. For a key file: generate a new key, make it durable beside the old
- * one ({@code master.key.new}, fsynced) BEFORE the store re-wraps, then atomically rename it over
- * the key file and fsync the directory, so nothing old stays on disk and a crash never leaves the
- * store wrapped by a key that exists nowhere. For {@code SIGHTLINE_MASTER_KEY}: the caller supplies
- * the new key and must update the environment before the next restart.
+ * Online master-key rotation. For a key file ({@link MasterKeys#rotateKeyFile}): a new key is made
+ * durable beside the old one ({@code master.key.next}, fsynced) BEFORE the store re-wraps, then
+ * atomically renamed over the key file (and the directory fsynced), so nothing old stays on disk
+ * and a crash never leaves the store wrapped by a key that exists nowhere. For {@code
+ * SIGHTLINE_MASTER_KEY}: the caller supplies the new key and must update the environment before the
+ * next restart.
  */
 public final class MasterKeyRotation {
   private static final Logger log = LoggerFactory.getLogger(MasterKeyRotation.class);
@@ -84,40 +82,9 @@ public final class MasterKeyRotation {
               + keyFile
               + ": the server generates the new key itself; send no newKey");
     }
-    next = MasterKeys.generate(keyFile.toString());
-    Path staged = keyFile.resolveSibling(keyFile.getFileName() + ".new");
-    MasterKeys.writeKeyFile(staged, next);
-    try {
-      store.rotateMasterKey(next);
-    } catch (RuntimeException e) {
-      deleteQuietly(staged);
-      throw e;
-    }
+    next = MasterKeys.rotateKeyFile(store, keyFile);
     current = next;
-    try {
-      try {
-        Files.move(
-            staged, keyFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(staged, keyFile, StandardCopyOption.REPLACE_EXISTING);
-      }
-      fsyncDirectory(keyFile.toAbsolutePath().getParent());
-    } catch (IOException e) {
-      log.error(
-          "master key rotated but {} could not replace {}: move it there by hand before restarting",
-          staged,
-          keyFile,
-          e);
-      throw new SightlineException(
-          "MASTER_KEY_WRITE_FAILED",
-          500,
-          null,
-          "the store was re-wrapped, but the new key is still in "
-              + staged
-              + ": move it over "
-              + keyFile
-              + " before the next restart");
-    }
+    fsyncDirectory(keyFile.toAbsolutePath().getParent());
     audit(actor, requestId, previous, next, "file");
     log.info("master key rotated from {} to {} ({})", previous.id(), next.id(), keyFile);
     return new Result(
@@ -149,14 +116,6 @@ public final class MasterKeyRotation {
       ch.force(true);
     } catch (IOException | UnsupportedOperationException e) {
       // some file systems cannot fsync a directory; the rename is still atomic
-    }
-  }
-
-  private static void deleteQuietly(Path p) {
-    try {
-      Files.deleteIfExists(p);
-    } catch (IOException e) {
-      // best effort
     }
   }
 }

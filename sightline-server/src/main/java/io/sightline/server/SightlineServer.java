@@ -134,15 +134,15 @@ public final class SightlineServer implements AutoCloseable {
       key = MasterKeys.resolve(storeConfig, keyEnvironment());
       store = opener.open(storeConfig, key);
     } catch (StoreUnavailableException e) {
-      removeNewKeyFile(keyFile, keyFileExisted);
+      removeNewKeyFile(keyFile, keyFileExisted, storeConfig);
       throw new StartupException(
           "cannot reach the database "
               + (config.isExternalDb() ? config.dbUrl().replaceAll("[?;].*", "") : config.dataDir())
               + ": "
               + e.getMessage()
-              + " (check --db-url, --db-user and the password)");
+              + (config.isExternalDb() ? " (check --db-url, --db-user and the password)" : ""));
     } catch (SightlineException e) {
-      removeNewKeyFile(keyFile, keyFileExisted);
+      removeNewKeyFile(keyFile, keyFileExisted, storeConfig);
       throw new StartupException(e.getMessage());
     }
     long storeMs = (System.nanoTime() - t0) / 1_000_000;
@@ -276,8 +276,12 @@ public final class SightlineServer implements AutoCloseable {
     return env;
   }
 
-  private static void removeNewKeyFile(Path keyFile, boolean existed) {
-    if (keyFile != null && !existed) {
+  /** Removes a key file created by this start, unless a database may already depend on it. */
+  private static void removeNewKeyFile(Path keyFile, boolean existed, StoreConfig storeConfig) {
+    if (keyFile != null
+        && !existed
+        && !storeConfig.isExternal()
+        && !Files.exists(storeConfig.h2File())) {
       try {
         Files.deleteIfExists(keyFile);
       } catch (IOException e) {

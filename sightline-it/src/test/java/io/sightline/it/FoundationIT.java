@@ -203,6 +203,8 @@ class FoundationIT {
       for (String st : statements) {
         s.execute(st);
       }
+      // Close the database in this JVM now, releasing its file lock before the server starts.
+      s.execute("SHUTDOWN");
     }
   }
 

@@ -211,7 +211,9 @@ public final class JdbiStore implements Store {
       }
       hc.setJdbcUrl(
           // Open (and file-locked) until close() shuts it down; lock waits of up to 10 s.
-          "jdbc:h2:file:" + config.h2Path() + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=10000");
+          "jdbc:h2:file:"
+              + config.h2Path()
+              + ";DB_CLOSE_DELAY=-1;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000");
       hc.setDriverClassName("org.h2.Driver");
       hc.setUsername("sightline");
       hc.setPassword("");

@@ -252,6 +252,19 @@ class ClusterProberTest {
   }
 
   @Test
+  void anIpv4MappedIpv6LiteralOfADeniedAddressIsEgressDenied() {
+    kube.clearRequestLog();
+    try (ClusterProber strict =
+        new ClusterProber(EgressPolicy.builder().deny("127.0.0.1/32").build())) {
+      URI mapped = URI.create("https://[::ffff:127.0.0.1]:" + kube.url().getPort());
+      ProbeResult r = timedProbe(strict, at(mapped, admin()), options());
+      assertThat(r.diagnosis().code()).as("%s", r).isEqualTo(DiagnosisCode.EGRESS_DENIED);
+      assertThat(step(r, Name.RESOLVE).status()).isEqualTo(Status.SKIPPED);
+    }
+    assertThat(kube.requestLog()).isEmpty();
+  }
+
+  @Test
   void aNameResolvingToAPrivateAddressThatRefusesIsPrivateEndpointUnreachable() throws IOException {
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.2"))) {

@@ -1,0 +1,40 @@
+package io.sightline.testing.azure.internal;
+
+import io.sightline.testing.azure.AksCluster;
+import io.sightline.testing.azure.ArmAction;
+import io.sightline.testing.azure.EntraApp;
+import io.sightline.testing.azure.EntraUser;
+import io.sightline.testing.azure.ManagedIdentity;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import javax.net.ssl.SSLContext;
+
+/** What a {@code FakeAzure} was built with (filled by its builder, read by the endpoints). */
+public final class Config {
+  /** One role assignment: {@code principal} may do {@code actions} at or below {@code scope}. */
+  public record Grant(String principalObjectId, String scope, Set<ArmAction> actions) {}
+
+  public final Set<String> tenants = new LinkedHashSet<>();
+  public final List<EntraApp> apps = new ArrayList<>();
+  public final List<EntraUser> users = new ArrayList<>();
+  public final List<ManagedIdentity> managedIdentities = new ArrayList<>();
+  public final List<AksCluster> clusters = new ArrayList<>();
+  public final Set<String> resourceGroups = new LinkedHashSet<>(); // "sub/rg", lower case
+  public final List<Grant> grants = new ArrayList<>();
+  public Duration tokenLifetime = Duration.ofMinutes(75);
+  public Duration managedIdentityTokenLifetime = Duration.ofHours(24);
+  public Duration deviceCodeLifetime = Duration.ofMinutes(15);
+  public int accessTokenVersion = 1;
+  public String armAudience = "https://management.azure.com/";
+  public String interactiveUser;
+  public String managedIdentityHeader = java.util.UUID.randomUUID().toString();
+  public PrivateKey tlsKey;
+  public X509Certificate[] tlsChain;
+  public X509Certificate tlsTrustAnchor;
+  public SSLContext federationTrust;
+}

@@ -29,6 +29,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
 import java.util.LinkedHashMap;
@@ -54,6 +55,7 @@ public final class EntraEndpoints {
   private static final Logger log = LoggerFactory.getLogger(EntraEndpoints.class);
   private static final Set<String> OIDC_SCOPES = Set.of("openid", "profile", "offline_access");
   private static final String DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+  private static final String MSAL_DEVICE_GRANT = "device_code";
   private static final String JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
   private static final DateTimeFormatter TS =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
@@ -120,6 +122,7 @@ public final class EntraEndpoints {
         HttpClient.newBuilder()
             .sslContext(config.federationTrust != null ? config.federationTrust : trust)
             .proxy(HttpClient.Builder.NO_PROXY)
+            .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
             .build();
   }
@@ -301,6 +304,7 @@ public final class EntraEndpoints {
           return;
         }
       case DEVICE_GRANT:
+      case MSAL_DEVICE_GRANT:
         {
           EntraApp app = appOrFail(tenant, clientId);
           DeviceFlow flow = deviceFlows.get(form.getOrDefault("device_code", ""));
@@ -532,14 +536,18 @@ public final class EntraEndpoints {
           "Client assertion audience claim does not match Realm issuer. Review the documentation"
               + " at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .");
     }
+    // MSAL4J writes the thumbprints in standard base64 (with padding), RFC 7515 in base64url:
+    // Entra accepts both, so compare the decoded bytes.
     Base64URL x5t = jwt.getHeader().getX509CertThumbprint();
     Base64URL x5t256 = jwt.getHeader().getX509CertSHA256Thumbprint();
+    byte[] sha1 = x5t == null ? null : decodeEither(x5t.toString());
+    byte[] sha256 = x5t256 == null ? null : decodeEither(x5t256.toString());
     Optional<X509Certificate> cert =
         app.certificates().stream()
             .filter(
                 c ->
-                    (x5t != null && x5t.equals(thumbprint(c, "SHA-1")))
-                        || (x5t256 != null && x5t256.equals(thumbprint(c, "SHA-256"))))
+                    (sha1 != null && Arrays.equals(sha1, thumbprint(c, "SHA-1")))
+                        || (sha256 != null && Arrays.equals(sha256, thumbprint(c, "SHA-256"))))
             .findFirst();
     String used = x5t256 != null ? x5t256.toString() : String.valueOf(x5t);
     if (cert.isEmpty()) {
@@ -643,7 +651,9 @@ public final class EntraEndpoints {
           700211,
           "Unable to retrieve the signing keys of the issuer '"
               + issuer
-              + "' from its OpenID Connect metadata.");
+              + "' from its OpenID Connect metadata: "
+              + e
+              + ".");
     }
   }
 
@@ -653,7 +663,12 @@ public final class EntraEndpoints {
             HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET().build(),
             HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
-      throw new IOException(uri + " answered " + r.statusCode());
+      throw new IOException(
+          uri
+              + " answered "
+              + r.statusCode()
+              + ": "
+              + r.body().substring(0, Math.min(300, r.body().length())));
     }
     return r.body();
   }
@@ -667,9 +682,21 @@ public final class EntraEndpoints {
     }
   }
 
-  private static Base64URL thumbprint(X509Certificate c, String alg) {
+  private static byte[] decodeEither(String b64) {
     try {
-      return Base64URL.encode(MessageDigest.getInstance(alg).digest(c.getEncoded()));
+      String s = b64.replace('+', '-').replace('/', '_');
+      while (s.endsWith("=")) {
+        s = s.substring(0, s.length() - 1);
+      }
+      return Base64.getUrlDecoder().decode(s);
+    } catch (IllegalArgumentException e) {
+      return new byte[0];
+    }
+  }
+
+  private static byte[] thumbprint(X509Certificate c, String alg) {
+    try {
+      return MessageDigest.getInstance(alg).digest(c.getEncoded());
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }

@@ -1,0 +1,436 @@
+package io.sightline.testing.azure;
+
+import static io.sightline.testing.azure.TestIdentities.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.azure.core.credential.AccessToken;
+import com.azure.core.credential.TokenCredential;
+import com.azure.core.credential.TokenRequestContext;
+import com.azure.identity.ClientAssertionCredentialBuilder;
+import com.azure.identity.ClientCertificateCredentialBuilder;
+import com.azure.identity.ClientSecretCredentialBuilder;
+import com.azure.identity.DeviceCodeCredentialBuilder;
+import com.azure.identity.ManagedIdentityCredentialBuilder;
+import com.azure.identity.UsernamePasswordCredentialBuilder;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jwt.SignedJWT;
+import io.sightline.testing.azure.internal.LoopbackTls;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real azure-identity credentials obtain tokens from the emulated Entra ID, or its AADSTS errors.
+ */
+class FakeEntraWithAzureIdentityTest {
+  static final TokenRequestContext AKS = new TokenRequestContext().addScopes(FakeAzure.AKS_SCOPE);
+
+  static LoopbackTls.Identity cert;
+  static LoopbackTls.Identity unregisteredCert;
+  static MockOAuth2Server issuer;
+  static String issuerUrl;
+  static FakeAzure azure;
+  static EntraApp secretApp;
+  static EntraApp fedApp;
+  static EntraUser alice;
+
+  @TempDir static Path dir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cert = certificate("sightline-test-client");
+    unregisteredCert = certificate("someone-else");
+    issuer = new MockOAuth2Server();
+    issuer.start(InetAddress.getByName("127.0.0.1"), 0);
+    issuerUrl = issuer.issuerUrl("ci").toString();
+    secretApp = EntraApp.builder(TENANT, SECRET_APP).secret(SECRET).groups(GROUP).build();
+    fedApp =
+        EntraApp.builder(TENANT, FED_APP)
+            .federatedCredential(FederatedCredential.of(issuerUrl, "sc://org/project/conn"))
+            .federatedCredential(
+                FederatedCredential.of(
+                    "https://127.0.0.1:1/placeholder/v2.0", "replaced-below-never-matches"))
+            .build();
+    alice = EntraUser.of(TENANT, "alice@contoso.example", PASSWORD, GROUP);
+    azure =
+        FakeAzure.builder()
+            .application(secretApp)
+            .application(EntraApp.builder(TENANT, CERT_APP).certificate(cert.certificate()).build())
+            .application(fedApp)
+            .application(EntraApp.builder(TENANT, PUBLIC_APP).publicClient().build())
+            .user(alice)
+            .managedIdentity(ManagedIdentity.of(TENANT, MI_CLIENT))
+            .managedIdentity(
+                new ManagedIdentity(
+                    TENANT,
+                    UAMI_CLIENT,
+                    null,
+                    "/subscriptions/" + SUB + "/resourceGroups/rg/providers/uami"))
+            .tenant(OTHER_TENANT)
+            .start();
+  }
+
+  @AfterAll
+  static void stop() {
+    azure.close();
+    issuer.shutdown();
+  }
+
+  private static <B extends com.azure.identity.AadCredentialBuilderBase<B>> B aad(
+      B builder, String tenant, String clientId) {
+    return builder
+        .authorityHost(azure.authorityHost())
+        .tenantId(tenant)
+        .clientId(clientId)
+        .disableInstanceDiscovery()
+        .httpClient(httpClient(azure))
+        .maxRetry(0);
+  }
+
+  private static Map<String, Object> claims(AccessToken token) throws Exception {
+    return SignedJWT.parse(token.getToken()).getJWTClaimsSet().getClaims();
+  }
+
+  /** The messages of a failure and its causes: azure-identity wraps MSAL's AADSTS answer. */
+  static String chain(Throwable t) {
+    StringBuilder sb = new StringBuilder();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      sb.append(c.getMessage()).append('\n');
+    }
+    return sb.toString();
+  }
+
+  private static AccessToken aksToken(TokenCredential c) {
+    return c.getTokenSync(AKS);
+  }
+
+  @Test
+  void clientSecretCredentialGetsAnAksTokenWithTheAppsClaims() throws Exception {
+    AccessToken token =
+        aksToken(
+            aad(new ClientSecretCredentialBuilder(), TENANT, SECRET_APP)
+                .clientSecret(SECRET)
+                .build());
+
+    Map<String, Object> c = claims(token);
+    assertThat(c.get("aud")).isEqualTo(List.of(AksCluster.AKS_SERVER_APP_ID));
+    assertThat(c)
+        .containsEntry("iss", "https://sts.windows.net/" + TENANT + "/")
+        .containsEntry("tid", TENANT)
+        .containsEntry("appid", SECRET_APP)
+        .containsEntry("oid", secretApp.objectId())
+        .containsEntry("idtyp", "app")
+        .containsEntry("ver", "1.0")
+        .containsEntry("groups", List.of(GROUP));
+    assertThat(token.getExpiresAt().toInstant())
+        .isBetween(
+            Instant.now().plus(Duration.ofMinutes(60)), Instant.now().plus(Duration.ofMinutes(90)));
+    assertThat(azure.requestCount("client_credentials", SECRET_APP)).isEqualTo(1);
+  }
+
+  @Test
+  void clientCertificateCredentialWithAPemFileGetsAToken() throws Exception {
+    Path pem = pemFile(cert, dir);
+    AccessToken token =
+        aksToken(
+            aad(new ClientCertificateCredentialBuilder(), TENANT, CERT_APP)
+                .pemCertificate(pem.toString())
+                .build());
+    assertThat(claims(token)).containsEntry("appid", CERT_APP).containsEntry("appidacr", "2");
+  }
+
+  @Test
+  void clientCertificateCredentialWithAPfxFileGetsAToken() throws Exception {
+    Path pfx = pfxFile(cert, dir);
+    AccessToken token =
+        aksToken(
+            aad(new ClientCertificateCredentialBuilder(), TENANT, CERT_APP)
+                .pfxCertificate(pfx.toString())
+                .clientCertificatePassword(PFX_PASSWORD)
+                .sendCertificateChain(true)
+                .build());
+    assertThat(claims(token)).containsEntry("appid", CERT_APP);
+  }
+
+  @Test
+  void clientAssertionCredentialExchangesAThirdPartyIssuersTokenForAnAksToken() throws Exception {
+    String assertion =
+        issuer
+            .issueToken(
+                "ci",
+                "pipeline",
+                new DefaultOAuth2TokenCallback(
+                    "ci",
+                    "sc://org/project/conn",
+                    JOSEObjectType.JWT.getType(),
+                    List.of(FederatedCredential.TOKEN_EXCHANGE_AUDIENCE),
+                    Map.of(),
+                    300))
+            .serialize();
+    AccessToken token =
+        aksToken(
+            aad(new ClientAssertionCredentialBuilder(), TENANT, FED_APP)
+                .clientAssertion(() -> assertion)
+                .build());
+    assertThat(claims(token))
+        .containsEntry("appid", FED_APP)
+        .containsEntry("oid", fedApp.objectId());
+  }
+
+  @Test
+  void usernamePasswordCredentialGetsAUserTokenWithUpnAndGroups() throws Exception {
+    AccessToken token =
+        aksToken(
+            aad(new UsernamePasswordCredentialBuilder(), TENANT, PUBLIC_APP)
+                .username(alice.upn())
+                .password(PASSWORD)
+                .build());
+    assertThat(claims(token))
+        .containsEntry("upn", alice.upn())
+        .containsEntry("oid", alice.objectId())
+        .containsEntry("groups", List.of(GROUP))
+        .containsEntry("idtyp", "user")
+        .containsEntry("appid", PUBLIC_APP);
+  }
+
+  @Test
+  void deviceCodeCredentialGetsATokenOnceTheTestApprovesTheCode() throws Exception {
+    CompletableFuture<String> shown = new CompletableFuture<>();
+    TokenCredential credential =
+        aad(new DeviceCodeCredentialBuilder(), TENANT, PUBLIC_APP)
+            .challengeConsumer(info -> shown.complete(info.getUserCode()))
+            .build();
+    CompletableFuture<AccessToken> token =
+        CompletableFuture.supplyAsync(() -> aksToken(credential));
+
+    String userCode = azure.awaitDeviceCode(Duration.ofSeconds(10));
+    assertThat(shown.get(10, TimeUnit.SECONDS)).isEqualTo(userCode);
+    Thread.sleep(1500); // let the client poll at least once: authorization_pending
+    assertThat(token).isNotDone();
+    azure.approveDeviceCode(userCode, alice.upn());
+
+    Map<String, Object> c = claims(token.get(20, TimeUnit.SECONDS));
+    assertThat(c).containsEntry("upn", alice.upn()).containsEntry("oid", alice.objectId());
+    assertThat(azure.requestCount("device_code", PUBLIC_APP)).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void managedIdentityCredentialUsesTheAppServiceEndpointAndNeverImds() throws Exception {
+    try (MsalEnvironment env = MsalEnvironment.install(azure.managedIdentityEnvironment())) {
+      AccessToken token =
+          new ManagedIdentityCredentialBuilder()
+              .httpClient(httpClient(azure))
+              .maxRetry(0)
+              .build()
+              .getTokenSync(AKS);
+      Map<String, Object> c = claims(token);
+      assertThat(c).containsEntry("appid", MI_CLIENT).containsEntry("tid", TENANT);
+      assertThat(token.getExpiresAt().toInstant())
+          .isAfter(Instant.now().plus(Duration.ofHours(23)));
+
+      AccessToken user =
+          new ManagedIdentityCredentialBuilder()
+              .clientId(UAMI_CLIENT)
+              .httpClient(httpClient(azure))
+              .maxRetry(0)
+              .build()
+              .getTokenSync(
+                  new TokenRequestContext().addScopes("https://management.azure.com/.default"));
+      assertThat(claims(user))
+          .containsEntry("appid", UAMI_CLIENT)
+          .containsEntry("aud", List.of("https://management.azure.com")); // MSAL drops the slash
+    }
+    assertThat(azure.requestCount("managed_identity", "")).isEqualTo(1);
+    assertThat(azure.requestCount("managed_identity", UAMI_CLIENT)).isEqualTo(1);
+  }
+
+  // ---- failures: each surfaces Entra's AADSTS code through azure-identity ----------------
+
+  @Test
+  void aWrongSecretFailsWithAadsts7000215() {
+    assertThatThrownBy(
+            () ->
+                aksToken(
+                    aad(new ClientSecretCredentialBuilder(), TENANT, SECRET_APP)
+                        .clientSecret("not-the-secret")
+                        .build()))
+        .satisfies(t -> assertThat(chain(t)).contains("AADSTS7000215"))
+        .satisfies(t -> assertThat(chain(t)).doesNotContain("not-the-secret"));
+  }
+
+  @Test
+  void anUnknownClientFailsWithAadsts700016() {
+    assertThatThrownBy(
+            () ->
+                aksToken(
+                    aad(
+                            new ClientSecretCredentialBuilder(),
+                            TENANT,
+                            "deadbeef-0000-4000-8000-000000000000")
+                        .clientSecret(SECRET)
+                        .build()))
+        .satisfies(t -> assertThat(chain(t)).contains("AADSTS700016"));
+  }
+
+  @Test
+  void anUnknownTenantFailsWithAadsts90002() {
+    assertThatThrownBy(
+            () ->
+                aksToken(
+                    aad(
+                            new ClientSecretCredentialBuilder(),
+                            "00000000-dead-4000-8000-000000000000",
+                            SECRET_APP)
+                        .clientSecret(SECRET)
+                        .build()))
+        .satisfies(t -> assertThat(chain(t)).contains("AADSTS90002"));
+  }
+
+  @Test
+  void anExpiredFederatedAssertionFailsWithAadsts700024() {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("iss", issuerUrl);
+    c.put("sub", "sc://org/project/conn");
+    c.put("aud", FederatedCredential.TOKEN_EXCHANGE_AUDIENCE);
+    c.put("iat", Instant.now().minus(Duration.ofHours(2)));
+    c.put("exp", Instant.now().minus(Duration.ofHours(1)));
+    String expired = azure.sign(c);
+    assertThatThrownBy(
+            () ->
+                aksToken(
+                    aad(new ClientAssertionCredentialBuilder(), TENANT, FED_APP)
+                        .clientAssertion(() -> expired)
+                        .build()))
+        .satisfies(t -> assertThat(chain(t)).contains("AADSTS700024"));
+  }
+
+  @Test
+  void aFederatedSubjectThatMatchesNoCredentialFailsWithAadsts70021() {
+    String other =
+        issuer
+            .issueToken(
+                "ci",
+                "pipeline",
+                new DefaultOAuth2TokenCallback(
+                    "ci",
+                    "sc://org/project/another-connection",
+                    JOSEObjectType.JWT.getType(),
+                    List.of(FederatedCredential.TOKEN_EXCHANGE_AUDIENCE),
+                    Map.of(),
+                    300))
+            .serialize();
+    assertThatThrownBy(
+            () ->
+                aksToken(
+                    aad(new ClientAssertionCredentialBuilder(), TENANT, FED_APP)
+                        .clientAssertion(() -> other)
+                        .build()))
+        .satisfies(t -> assertThat(chain(t)).contains("AADSTS70021"))
+        .satisfies(t -> assertThat(chain(t)).contains("sc://org/project/another-connection"));
+  }
+
+  @Test
+  void aFederatedAssertionWithTheWrongAudienceFailsWithAadsts70021() {
+    String wrongAud =
+        issuer
+            .issueToken(
+                "ci",
+                "pipeline",
+                new DefaultOAuth2TokenCallback(
+                    "ci",
+                    "sc://org/project/conn",
+                    JOSEObjectType.JWT.getType(),
+                    List.of("api://something-else"),
+                    Map.of(),
+                    300))
+            .serialize();
+    assertThatThrownBy(
+            () ->
+                aksToken(
+                    aad(new ClientAssertionCredentialBuilder(), TENANT, FED_APP)
+                        .clientAssertion(() -> wrongAud)
+                        .build()))
+        .satisfies(t -> assertThat(chain(t)).contains("AADSTS70021"));
+  }
+
+  @Test
+  void aFederatedAssertionNotSignedByTheIssuerFailsWithAadsts700027() {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("iss", issuerUrl);
+    c.put("sub", "sc://org/project/conn");
+    c.put("aud", FederatedCredential.TOKEN_EXCHANGE_AUDIENCE);
+    c.put("iat", Instant.now());
+    c.put("exp", Instant.now().plus(Duration.ofMinutes(5)));
+    String forged = azure.sign(c); // right claims, wrong key
+    assertThatThrownBy(
+            () ->
+                aksToken(
+                    aad(new ClientAssertionCredentialBuilder(), TENANT, FED_APP)
+                        .clientAssertion(() -> forged)
+                        .build()))
+        .satisfies(t -> assertThat(chain(t)).contains("AADSTS700027"));
+  }
+
+  @Test
+  void aCertificateTheAppDoesNotKnowFailsWithAadsts700027() throws Exception {
+    Path pem = pemFile(unregisteredCert, dir);
+    assertThatThrownBy(
+            () ->
+                aksToken(
+                    aad(new ClientCertificateCredentialBuilder(), TENANT, CERT_APP)
+                        .pemCertificate(pem.toString())
+                        .build()))
+        .satisfies(t -> assertThat(chain(t)).contains("AADSTS700027"));
+  }
+
+  @Test
+  void aWrongPasswordFailsWithAadsts50126() {
+    assertThatThrownBy(
+            () ->
+                aksToken(
+                    aad(new UsernamePasswordCredentialBuilder(), TENANT, PUBLIC_APP)
+                        .username(alice.upn())
+                        .password("wrong")
+                        .build()))
+        .satisfies(t -> assertThat(chain(t)).contains("AADSTS50126"));
+  }
+
+  @Test
+  void aDeclinedDeviceCodeFailsWithAuthorizationDeclined() throws Exception {
+    TokenCredential credential =
+        aad(new DeviceCodeCredentialBuilder(), TENANT, PUBLIC_APP)
+            .challengeConsumer(i -> {})
+            .build();
+    CompletableFuture<AccessToken> token =
+        CompletableFuture.supplyAsync(() -> aksToken(credential));
+    azure.declineDeviceCode(azure.awaitDeviceCode(Duration.ofSeconds(10)));
+    assertThatThrownBy(() -> token.get(20, TimeUnit.SECONDS))
+        .satisfies(t -> assertThat(chain(t)).contains("AADSTS70000: The user declined"));
+  }
+
+  @Test
+  void anExpiredDeviceCodeFailsWithExpiredToken() throws Exception {
+    TokenCredential credential =
+        aad(new DeviceCodeCredentialBuilder(), TENANT, PUBLIC_APP)
+            .challengeConsumer(i -> {})
+            .build();
+    CompletableFuture<AccessToken> token =
+        CompletableFuture.supplyAsync(() -> aksToken(credential));
+    azure.expireDeviceCode(azure.awaitDeviceCode(Duration.ofSeconds(10)));
+    assertThatThrownBy(() -> token.get(20, TimeUnit.SECONDS))
+        .satisfies(t -> assertThat(chain(t)).contains("AADSTS70020"));
+  }
+}

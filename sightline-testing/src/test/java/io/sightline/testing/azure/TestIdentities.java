@@ -1,0 +1,73 @@
+package io.sightline.testing.azure;
+
+import com.azure.core.http.HttpClient;
+import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
+import io.sightline.testing.azure.internal.LoopbackTls;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Base64;
+
+/** Shared fixtures: ids, certificates, and an azure-core HttpClient that trusts the emulator. */
+final class TestIdentities {
+  static final String TENANT = "8f3c2a10-5d1e-4b7a-9c2e-1f0a6b7c8d90";
+  static final String OTHER_TENANT = "1b2c3d4e-0000-4000-8000-00000000aaaa";
+  static final String SECRET_APP = "0a1b2c3d-1111-4111-8111-000000000001";
+  static final String CERT_APP = "0a1b2c3d-2222-4222-8222-000000000002";
+  static final String FED_APP = "0a1b2c3d-3333-4333-8333-000000000003";
+  static final String PUBLIC_APP = "0a1b2c3d-4444-4444-8444-000000000004";
+  static final String MI_CLIENT = "0a1b2c3d-5555-4555-8555-000000000005";
+  static final String UAMI_CLIENT = "0a1b2c3d-6666-4666-8666-000000000006";
+  static final String SUB = "11111111-2222-4333-8444-555555555555";
+  static final String GROUP = "9e9e9e9e-0000-4000-8000-000000000009";
+  static final String SECRET = "s3cret-value~for.tests";
+  static final String PASSWORD = "correct horse battery staple";
+  static final String PFX_PASSWORD = "pfx-password";
+
+  private TestIdentities() {}
+
+  /** azure-identity on the JDK HttpClient, trusting only the emulator's CA (not the JVM's). */
+  static HttpClient httpClient(FakeAzure azure) {
+    return new JdkHttpClientBuilder(
+            java.net.http.HttpClient.newBuilder()
+                .sslContext(azure.clientSslContext())
+                .proxy(java.net.http.HttpClient.Builder.NO_PROXY))
+        .connectionTimeout(Duration.ofSeconds(5))
+        .build();
+  }
+
+  static LoopbackTls.Identity certificate(String cn) {
+    return LoopbackTls.selfSigned(cn, false, Duration.ofDays(1));
+  }
+
+  /** A PEM file holding the private key (PKCS#8) and the certificate, as azure-identity reads. */
+  static Path pemFile(LoopbackTls.Identity id, Path dir) throws Exception {
+    String key =
+        "-----BEGIN PRIVATE KEY-----\n"
+            + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(id.keyPair().getPrivate().getEncoded())
+            + "\n-----END PRIVATE KEY-----\n";
+    Path f = dir.resolve(id.certificate().getSerialNumber() + ".pem");
+    Files.writeString(f, key + LoopbackTls.pem(id.certificate()), StandardCharsets.US_ASCII);
+    return f;
+  }
+
+  static Path pfxFile(LoopbackTls.Identity id, Path dir) throws Exception {
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    ks.load(null, null);
+    ks.setKeyEntry(
+        "client",
+        id.keyPair().getPrivate(),
+        PFX_PASSWORD.toCharArray(),
+        new X509Certificate[] {id.certificate()});
+    Path f = dir.resolve(id.certificate().getSerialNumber() + ".pfx");
+    try (OutputStream out = Files.newOutputStream(f)) {
+      ks.store(out, PFX_PASSWORD.toCharArray());
+    }
+    return f;
+  }
+}

@@ -1,5 +1,7 @@
 package io.sightline.testing.azure;
 
+import io.sightline.testing.kube.FakeKubeApiServer;
+import io.sightline.testing.pki.TestCa;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -225,6 +227,18 @@ public final class AksCluster {
       this.apiServer = Objects.requireNonNull(server);
       this.caPem = caPem;
       return this;
+    }
+
+    /**
+     * Backs the cluster with a running {@link FakeKubeApiServer}: kubeconfigs point to it and trust
+     * its CA, and the static (admin) account is a {@code system:masters} client certificate of its
+     * CA plus its admin token. Build that server with {@code .oidc(fakeAzure.aksOidc(tenant))} so
+     * Entra tokens authenticate.
+     */
+    public Builder backedBy(FakeKubeApiServer kube) {
+      apiServer(kube.url(), kube.caCertPem());
+      TestCa.Issued admin = kube.clientCertificate("masterclient", "system:masters");
+      return staticCredential(admin.certPem(), admin.keyPem(), kube.adminToken());
     }
 
     /**

@@ -11,6 +11,8 @@ import io.sightline.testing.azure.internal.EntraEndpoints.DeviceFlow;
 import io.sightline.testing.azure.internal.Http;
 import io.sightline.testing.azure.internal.LoopbackTls;
 import io.sightline.testing.azure.internal.TokenMinter;
+import io.sightline.testing.kube.OidcConfig;
+import io.sightline.testing.pki.TestCa;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -20,7 +22,6 @@ import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -76,13 +77,16 @@ public final class FakeAzure implements AutoCloseable {
   private FakeAzure(Config config) throws IOException {
     this.config = config;
     this.minter = new TokenMinter();
+    SSLContext serverSsl;
     if (config.tlsKey == null) {
-      LoopbackTls.Identity id = LoopbackTls.selfSigned("fake-azure", true, Duration.ofDays(2));
-      config.tlsKey = id.keyPair().getPrivate();
-      config.tlsChain = new X509Certificate[] {id.certificate()};
-      config.tlsTrustAnchor = id.certificate();
+      TestCa ca = TestCa.create("fake-azure-ca");
+      TestCa.Issued cert = ca.issueServer(List.of("localhost"), List.of("127.0.0.1"));
+      serverSsl = ca.sslContext(cert);
+      this.trustAnchor = ca.certificate();
+    } else {
+      serverSsl = LoopbackTls.serverContext(config.tlsKey, config.tlsChain);
+      this.trustAnchor = config.tlsTrustAnchor;
     }
-    this.trustAnchor = config.tlsTrustAnchor;
     AtomicInteger n = new AtomicInteger();
     this.executor =
         Executors.newCachedThreadPool(
@@ -93,8 +97,7 @@ public final class FakeAzure implements AutoCloseable {
             });
     this.server =
         HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
-    server.setHttpsConfigurator(
-        new HttpsConfigurator(LoopbackTls.serverContext(config.tlsKey, config.tlsChain)));
+    server.setHttpsConfigurator(new HttpsConfigurator(serverSsl));
     server.setExecutor(executor);
     this.base = "https://127.0.0.1:" + server.getAddress().getPort();
     this.entra = new EntraEndpoints(config, minter, base, clientSslContext());
@@ -185,6 +188,42 @@ public final class FakeAzure implements AutoCloseable {
   /** The signing keys of every token the emulator issues (also served at the JWKS URLs). */
   public JWKSet jwks() {
     return minter.publicJwks();
+  }
+
+  /**
+   * The OIDC configuration of an AKS API server that trusts this Entra for {@code tenant}, as AKS
+   * with Entra ID does: issuer {@link #accessTokenIssuer(String)}, audience {@value
+   * AksCluster#AKS_SERVER_APP_ID}, groups from {@code groups}, keys inline (the v1 issuer {@code
+   * https://sts.windows.net/...} is not on loopback, so nothing is fetched). {@code usernameClaim}
+   * is {@code oid} (works for users and applications alike) or {@code upn} (users only).
+   */
+  public OidcConfig aksOidc(String tenant, String usernameClaim) {
+    return OidcConfig.builder(accessTokenIssuer(tenant))
+        .clientId(AksCluster.AKS_SERVER_APP_ID)
+        .jwks(minter.publicJwks())
+        .usernameClaim(usernameClaim, "")
+        .groupsClaim("groups", "")
+        .build();
+  }
+
+  /** {@link #aksOidc(String, String)} with the username from {@code oid}. */
+  public OidcConfig aksOidc(String tenant) {
+    return aksOidc(tenant, "oid");
+  }
+
+  /**
+   * Adds a cluster while running (its API server may trust this emulator, which must exist first:
+   * see {@link #aksOidc(String)}).
+   */
+  public FakeAzure addCluster(AksCluster cluster) {
+    config.clusters.add(cluster);
+    return this;
+  }
+
+  /** Adds a role assignment while running; see {@link Builder#allow}. */
+  public FakeAzure allow(String principalObjectId, String scope, ArmAction... actions) {
+    config.grants.add(Config.grant(principalObjectId, scope, actions));
+    return this;
   }
 
   // ---- TLS ---------------------------------------------------------------------------------
@@ -343,13 +382,7 @@ public final class FakeAzure implements AutoCloseable {
      * cluster's id) and below. Without one, ARM answers 403 {@code AuthorizationFailed}.
      */
     public Builder allow(String principalObjectId, String scope, ArmAction... actions) {
-      config.grants.add(
-          new Config.Grant(
-              principalObjectId,
-              scope,
-              actions.length == 0
-                  ? EnumSet.noneOf(ArmAction.class)
-                  : EnumSet.of(actions[0], actions)));
+      config.grants.add(Config.grant(principalObjectId, scope, actions));
       return this;
     }
 

@@ -15,7 +15,6 @@ import com.azure.identity.ManagedIdentityCredentialBuilder;
 import com.azure.identity.UsernamePasswordCredentialBuilder;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jwt.SignedJWT;
-import io.sightline.testing.azure.internal.LoopbackTls;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,8 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 class FakeEntraWithAzureIdentityTest {
   static final TokenRequestContext AKS = new TokenRequestContext().addScopes(FakeAzure.AKS_SCOPE);
 
-  static LoopbackTls.Identity cert;
-  static LoopbackTls.Identity unregisteredCert;
+  static TestIdentities.Identity cert;
+  static TestIdentities.Identity unregisteredCert;
   static MockOAuth2Server issuer;
   static String issuerUrl;
   static FakeAzure azure;

@@ -4,13 +4,21 @@ import com.azure.core.http.HttpClient;
 import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
 import io.sightline.testing.azure.internal.LoopbackTls;
 import java.io.OutputStream;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
+import java.util.Date;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** Shared fixtures: ids, certificates, and an azure-core HttpClient that trusts the emulator. */
 final class TestIdentities {
@@ -40,12 +48,30 @@ final class TestIdentities {
         .build();
   }
 
-  static LoopbackTls.Identity certificate(String cn) {
-    return LoopbackTls.selfSigned(cn, false, Duration.ofDays(1));
+  /** An RSA key and self-signed certificate (MSAL signs client assertions with RS256 only). */
+  record Identity(KeyPair keyPair, X509Certificate certificate) {}
+
+  static Identity certificate(String cn) throws Exception {
+    KeyPair kp = LoopbackTls.rsaKeyPair();
+    Instant now = Instant.now();
+    X500Name subject = new X500Name("CN=" + cn);
+    X509Certificate cert =
+        new JcaX509CertificateConverter()
+            .getCertificate(
+                new JcaX509v3CertificateBuilder(
+                        subject,
+                        BigInteger.valueOf(now.toEpochMilli())
+                            .add(BigInteger.valueOf(cn.hashCode() & 0xffff)),
+                        Date.from(now.minus(Duration.ofMinutes(5))),
+                        Date.from(now.plus(Duration.ofDays(1))),
+                        subject,
+                        kp.getPublic())
+                    .build(new JcaContentSignerBuilder("SHA256withRSA").build(kp.getPrivate())));
+    return new Identity(kp, cert);
   }
 
   /** A PEM file holding the private key (PKCS#8) and the certificate, as azure-identity reads. */
-  static Path pemFile(LoopbackTls.Identity id, Path dir) throws Exception {
+  static Path pemFile(Identity id, Path dir) throws Exception {
     String key =
         "-----BEGIN PRIVATE KEY-----\n"
             + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
@@ -56,7 +82,7 @@ final class TestIdentities {
     return f;
   }
 
-  static Path pfxFile(LoopbackTls.Identity id, Path dir) throws Exception {
+  static Path pfxFile(Identity id, Path dir) throws Exception {
     KeyStore ks = KeyStore.getInstance("PKCS12");
     ks.load(null, null);
     ks.setKeyEntry(

@@ -8,10 +8,12 @@ import io.sightline.testing.azure.ManagedIdentity;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CopyOnWriteArraySet;
 import javax.net.ssl.SSLContext;
 
 /** What a {@code FakeAzure} was built with (filled by its builder, read by the endpoints). */
@@ -19,13 +21,19 @@ public final class Config {
   /** One role assignment: {@code principal} may do {@code actions} at or below {@code scope}. */
   public record Grant(String principalObjectId, String scope, Set<ArmAction> actions) {}
 
+  public static Grant grant(String principalObjectId, String scope, ArmAction... actions) {
+    Set<ArmAction> set = EnumSet.noneOf(ArmAction.class);
+    set.addAll(List.of(actions));
+    return new Grant(principalObjectId, scope, set);
+  }
+
   public final Set<String> tenants = new LinkedHashSet<>();
-  public final List<EntraApp> apps = new ArrayList<>();
-  public final List<EntraUser> users = new ArrayList<>();
-  public final List<ManagedIdentity> managedIdentities = new ArrayList<>();
-  public final List<AksCluster> clusters = new ArrayList<>();
-  public final Set<String> resourceGroups = new LinkedHashSet<>(); // "sub/rg", lower case
-  public final List<Grant> grants = new ArrayList<>();
+  public final List<EntraApp> apps = new CopyOnWriteArrayList<>();
+  public final List<EntraUser> users = new CopyOnWriteArrayList<>();
+  public final List<ManagedIdentity> managedIdentities = new CopyOnWriteArrayList<>();
+  public final List<AksCluster> clusters = new CopyOnWriteArrayList<>();
+  public final Set<String> resourceGroups = new CopyOnWriteArraySet<>(); // "sub/rg", lower case
+  public final List<Grant> grants = new CopyOnWriteArrayList<>();
   public Duration tokenLifetime = Duration.ofMinutes(75);
   public Duration managedIdentityTokenLifetime = Duration.ofHours(24);
   public Duration deviceCodeLifetime = Duration.ofMinutes(15);

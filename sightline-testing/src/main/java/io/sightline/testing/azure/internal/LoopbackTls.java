@@ -1,37 +1,21 @@
 package io.sightline.testing.azure.internal;
 
 import java.io.StringWriter;
-import java.math.BigInteger;
 import java.net.InetAddress;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.PrivateKey;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.Date;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-/** TLS material for loopback servers, and PEM helpers. */
+/** TLS and key helpers for the emulator (its CA comes from {@code TestCa}). */
 public final class LoopbackTls {
   private LoopbackTls() {}
-
-  /** A key pair and a self-signed certificate. */
-  public record Identity(KeyPair keyPair, X509Certificate certificate) {}
 
   public static KeyPair rsaKeyPair() {
     try {
@@ -40,44 +24,6 @@ public final class LoopbackTls {
       return g.generateKeyPair();
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  /**
-   * A self-signed certificate for {@code cn}; with {@code server}, also valid for 127.0.0.1 and
-   * localhost (and a CA, so it can be its own trust anchor).
-   */
-  public static Identity selfSigned(String cn, boolean server, Duration validity) {
-    try {
-      KeyPair kp = rsaKeyPair();
-      Instant now = Instant.now();
-      X500Name subject = new X500Name("CN=" + cn);
-      JcaX509v3CertificateBuilder b =
-          new JcaX509v3CertificateBuilder(
-              subject,
-              new BigInteger(64, new SecureRandom()),
-              Date.from(now.minus(Duration.ofMinutes(5))),
-              Date.from(now.plus(validity)),
-              subject,
-              kp.getPublic());
-      if (server) {
-        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
-        b.addExtension(
-            Extension.subjectAlternativeName,
-            false,
-            new GeneralNames(
-                new GeneralName[] {
-                  new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                  new GeneralName(GeneralName.dNSName, "localhost")
-                }));
-      }
-      X509Certificate cert =
-          new JcaX509CertificateConverter()
-              .getCertificate(
-                  b.build(new JcaContentSignerBuilder("SHA256withRSA").build(kp.getPrivate())));
-      return new Identity(kp, cert);
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot create a test certificate", e);
     }
   }
 

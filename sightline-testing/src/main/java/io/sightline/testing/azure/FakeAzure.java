@@ -285,6 +285,24 @@ public final class FakeAzure implements AutoCloseable {
     entra.delay(Objects.requireNonNull(delay));
   }
 
+  /**
+   * Stalls ARM: requests are accepted and not answered until {@code stalled} is false again or the
+   * emulator closes.
+   */
+  public void stallArm(boolean stalled) {
+    arm.stall(stalled);
+  }
+
+  /** Delays every ARM answer by {@code delay} ({@link Duration#ZERO} to stop). */
+  public void delayArmAnswers(Duration delay) {
+    arm.delay(Objects.requireNonNull(delay));
+  }
+
+  /** ARM requests so far, oldest first, as {@code "METHOD /path"}. */
+  public List<String> armRequests() {
+    return arm.requests();
+  }
+
   /** A request seen by the token, device code or managed identity endpoint. */
   public record TokenRequest(String grantType, String clientId, String tenant) {}
 
@@ -330,6 +348,7 @@ public final class FakeAzure implements AutoCloseable {
   @Override
   public void close() {
     entra.close();
+    arm.close();
     server.stop(0);
     executor.shutdownNow();
   }

@@ -323,6 +323,27 @@ class FakeArmTest {
   }
 
   @Test
+  void aStalledArmAcceptsAndNeverAnswersUntilReleasedAndRequestsAreRecorded() throws Exception {
+    int before = azure.armRequests().size();
+    azure.stallArm(true);
+    try {
+      HttpRequest req =
+          HttpRequest.newBuilder(URI.create(azure.armEndpoint() + cluster(RG, "aks1") + API))
+              .timeout(Duration.ofMillis(700))
+              .header("Authorization", "Bearer " + readerToken)
+              .build();
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> http.send(req, HttpResponse.BodyHandlers.ofString()))
+          .isInstanceOf(java.net.http.HttpTimeoutException.class);
+    } finally {
+      azure.stallArm(false);
+    }
+    assertThat(call("GET", cluster(RG, "aks1") + API, readerToken).status()).isEqualTo(200);
+    assertThat(azure.armRequests().subList(before, azure.armRequests().size()))
+        .containsExactly("GET " + cluster(RG, "aks1"), "GET " + cluster(RG, "aks1"));
+  }
+
+  @Test
   void anEntraTokenForTheAksServerAppAuthenticatesAtTheBackingApiServer() throws Exception {
     String token = azure.applicationToken(TENANT, READER, AksCluster.AKS_SERVER_APP_ID);
     HttpClient kubeHttp = HttpClient.newBuilder().sslContext(kube.sslContext()).build();

@@ -135,7 +135,10 @@ class FakeEntraProtocolTest {
     assertThat(a.status()).isEqualTo(401);
     JsonNode b = a.body();
     assertThat(b.get("error").asText()).isEqualTo("invalid_client");
-    assertThat(b.get("error_description").asText()).startsWith("AADSTS7000215: ");
+    assertThat(b.get("error_description").asText())
+        .startsWith("AADSTS7000215: ")
+        .contains("\r\nTrace ID: " + b.get("trace_id").asText())
+        .contains("\r\nCorrelation ID: " + b.get("correlation_id").asText());
     assertThat(b.get("error_codes").get(0).asInt()).isEqualTo(7000215);
     assertThat(b.get("timestamp").asText()).matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ");
     assertThat(b.get("trace_id").asText()).hasSize(36);

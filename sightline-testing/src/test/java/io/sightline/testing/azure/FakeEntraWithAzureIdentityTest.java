@@ -229,6 +229,9 @@ class FakeEntraWithAzureIdentityTest {
   @Test
   void managedIdentityCredentialUsesTheAppServiceEndpointAndNeverImds() throws Exception {
     try (MsalEnvironment env = MsalEnvironment.install(azure.managedIdentityEnvironment())) {
+      // MSAL picks the App Service source from these variables, so it never probes IMDS.
+      assertThat(com.microsoft.aad.msal4j.ManagedIdentityApplication.getManagedIdentitySource())
+          .isEqualTo(com.microsoft.aad.msal4j.ManagedIdentitySourceType.APP_SERVICE);
       AccessToken token =
           new ManagedIdentityCredentialBuilder()
               .httpClient(httpClient(azure))

@@ -34,6 +34,33 @@ public final class ArmEndpoints {
 
   private final Config config;
   private final TokenMinter minter;
+  private final List<String> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile java.util.concurrent.CountDownLatch stall =
+      new java.util.concurrent.CountDownLatch(0);
+  private volatile java.time.Duration delay = java.time.Duration.ZERO;
+
+  /** Requests seen so far, as {@code "METHOD /path"} (no query, no headers). */
+  public List<String> requests() {
+    return List.copyOf(requests);
+  }
+
+  public void stall(boolean on) {
+    if (on) {
+      if (stall.getCount() == 0) {
+        stall = new java.util.concurrent.CountDownLatch(1);
+      }
+    } else {
+      stall.countDown();
+    }
+  }
+
+  public void delay(java.time.Duration d) {
+    this.delay = d;
+  }
+
+  public void close() {
+    stall.countDown();
+  }
 
   public ArmEndpoints(Config config, TokenMinter minter) {
     this.config = config;
@@ -61,6 +88,18 @@ public final class ArmEndpoints {
       return false;
     }
     Http.body(ex);
+    requests.add(ex.getRequestMethod() + " " + path);
+    try {
+      if (stall.getCount() > 0) {
+        stall.await();
+      }
+      if (!delay.isZero()) {
+        Thread.sleep(delay.toMillis());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
+    }
     try {
       route(ex, path);
     } catch (ArmError e) {

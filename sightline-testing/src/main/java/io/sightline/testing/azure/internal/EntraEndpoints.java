@@ -247,7 +247,8 @@ public final class EntraEndpoints {
 
   private void error(HttpExchange ex, EntraException e) throws IOException {
     String trace = UUID.randomUUID().toString();
-    String correlation = UUID.randomUUID().toString();
+    String requested = ex.getRequestHeaders().getFirst("client-request-id");
+    String correlation = requested != null ? requested : UUID.randomUUID().toString();
     String ts = TS.format(Instant.now());
     String code = "AADSTS" + e.code();
     Map<String, Object> body = new LinkedHashMap<>();
@@ -257,11 +258,11 @@ public final class EntraEndpoints {
         code
             + ": "
             + e.getMessage()
-            + " Trace ID: "
+            + "\r\nTrace ID: "
             + trace
-            + " Correlation ID: "
+            + "\r\nCorrelation ID: "
             + correlation
-            + " Timestamp: "
+            + "\r\nTimestamp: "
             + ts);
     body.put("error_codes", List.of(e.code()));
     body.put("timestamp", ts);

@@ -10,6 +10,7 @@ import io.sightline.testing.azure.internal.EntraEndpoints;
 import io.sightline.testing.azure.internal.EntraEndpoints.DeviceFlow;
 import io.sightline.testing.azure.internal.Http;
 import io.sightline.testing.azure.internal.LoopbackTls;
+import io.sightline.testing.azure.internal.PipelinesEndpoints;
 import io.sightline.testing.azure.internal.TokenMinter;
 import io.sightline.testing.kube.OidcConfig;
 import io.sightline.testing.pki.TestCa;
@@ -71,6 +72,8 @@ public final class FakeAzure implements AutoCloseable {
   private final TokenMinter minter;
   private final EntraEndpoints entra;
   private final ArmEndpoints arm;
+  private final PipelinesEndpoints pipelines;
+  private final String systemAccessToken = java.util.UUID.randomUUID().toString();
   private final X509Certificate trustAnchor;
   private final String base;
 
@@ -102,6 +105,7 @@ public final class FakeAzure implements AutoCloseable {
     this.base = "https://127.0.0.1:" + server.getAddress().getPort();
     this.entra = new EntraEndpoints(config, minter, base, clientSslContext());
     this.arm = new ArmEndpoints(config, minter);
+    this.pipelines = new PipelinesEndpoints(minter, base, systemAccessToken);
     server.createContext("/", this::dispatch);
     server.start();
     log.debug("fake Azure listens on {}", base);
@@ -113,7 +117,7 @@ public final class FakeAzure implements AutoCloseable {
 
   private void dispatch(HttpExchange ex) throws IOException {
     try (ex) {
-      if (entra.handle(ex) || arm.handle(ex)) {
+      if (entra.handle(ex) || arm.handle(ex) || pipelines.handle(ex)) {
         return;
       }
       Http.body(ex);
@@ -218,6 +222,37 @@ public final class FakeAzure implements AutoCloseable {
   public FakeAzure addCluster(AksCluster cluster) {
     config.clusters.add(cluster);
     return this;
+  }
+
+  /** Registers an application while running (e.g. one whose federated issuer is this emulator). */
+  public FakeAzure addApplication(EntraApp app) {
+    config.tenants.add(app.tenantId());
+    config.apps.add(app);
+    return this;
+  }
+
+  // ---- Azure Pipelines --------------------------------------------------------------------
+
+  /**
+   * Lets Azure Pipelines jobs ask for an ID token for {@code serviceConnectionId}: issuer {@link
+   * #issuerV2(String) issuerV2(tenant)}, subject {@code subject}, audience {@code
+   * api://AzureADTokenExchange}. Pair it with an application whose {@link FederatedCredential}
+   * names that issuer and subject.
+   */
+  public FakeAzure addPipelinesServiceConnection(
+      String tenant, String serviceConnectionId, String subject) {
+    pipelines.add(new PipelinesEndpoints.Connection(tenant, serviceConnectionId, subject));
+    return this;
+  }
+
+  /** {@code SYSTEM_OIDCREQUESTURI} of an emulated Azure Pipelines job. */
+  public String pipelinesOidcRequestUri() {
+    return base + PipelinesEndpoints.PATH;
+  }
+
+  /** {@code System.AccessToken} of that job. */
+  public String pipelinesSystemAccessToken() {
+    return systemAccessToken;
   }
 
   /** Adds a role assignment while running; see {@link Builder#allow}. */
@@ -464,6 +499,19 @@ public final class FakeAzure implements AutoCloseable {
     public FakeAzure start() {
       if (config.tenants.isEmpty()) {
         throw new IllegalStateException("a FakeAzure needs at least one tenant");
+      }
+      // First-party public clients exist in every tenant, as in Entra: the Azure CLI (kubelogin's
+      // azurecli/devicecode default) and the AKS client application of AKS kubeconfigs.
+      for (String tenant : List.copyOf(config.tenants)) {
+        for (String client :
+            List.of(AksCluster.AZURE_CLI_CLIENT_ID, AksCluster.AKS_CLIENT_APP_ID)) {
+          boolean known =
+              config.apps.stream()
+                  .anyMatch(a -> a.tenantId().equals(tenant) && a.clientId().equals(client));
+          if (!known) {
+            config.apps.add(EntraApp.builder(tenant, client).publicClient().build());
+          }
+        }
       }
       try {
         return new FakeAzure(config);

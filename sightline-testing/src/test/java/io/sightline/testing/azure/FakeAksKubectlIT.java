@@ -65,6 +65,7 @@ class FakeAksKubectlIT {
 
   @AfterAll
   static void stop() {
+    assertThat(OFF_LOOPBACK).as("requests that left 127.0.0.1").isEmpty();
     kube.close();
     azure.close();
   }

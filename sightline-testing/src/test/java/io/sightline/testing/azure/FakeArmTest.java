@@ -74,6 +74,7 @@ class FakeArmTest {
 
   @AfterAll
   static void stop() {
+    assertThat(OFF_LOOPBACK).as("requests that left 127.0.0.1").isEmpty();
     kube.close();
     azure.close();
   }

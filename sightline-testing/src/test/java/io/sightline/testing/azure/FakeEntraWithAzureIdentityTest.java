@@ -82,8 +82,24 @@ class FakeEntraWithAzureIdentityTest {
             .start();
   }
 
+  static final String PIPELINES_APP = "0a1b2c3d-9999-4999-8999-000000000009";
+  static final String PIPELINES_CONNECTION = "3f3f3f3f-0000-4000-8000-00000000c0c0";
+  static final String PIPELINES_SUBJECT =
+      "/eid1/c/pub/t/abc/a/def/sc/org-id/" + PIPELINES_CONNECTION;
+
+  @BeforeAll
+  static void pipelines() {
+    // Newer Azure DevOps issues its ID tokens under the Entra v2.0 issuer: here, this emulator.
+    azure.addApplication(
+        EntraApp.builder(TENANT, PIPELINES_APP)
+            .federatedCredential(FederatedCredential.of(azure.issuerV2(TENANT), PIPELINES_SUBJECT))
+            .build());
+    azure.addPipelinesServiceConnection(TENANT, PIPELINES_CONNECTION, PIPELINES_SUBJECT);
+  }
+
   @AfterAll
   static void stop() {
+    assertThat(OFF_LOOPBACK).as("requests that left 127.0.0.1").isEmpty();
     azure.close();
     issuer.shutdown();
   }
@@ -257,6 +273,78 @@ class FakeEntraWithAzureIdentityTest {
     }
     assertThat(azure.requestCount("managed_identity", "")).isEqualTo(1);
     assertThat(azure.requestCount("managed_identity", UAMI_CLIENT)).isEqualTo(1);
+  }
+
+  @Test
+  void workloadIdentityCredentialExchangesTheProjectedTokenFile() throws Exception {
+    Path file = dir.resolve("azure-identity-token");
+    java.nio.file.Files.writeString(
+        file,
+        issuer
+            .issueToken(
+                "ci",
+                "pipeline",
+                new DefaultOAuth2TokenCallback(
+                    "ci",
+                    "sc://org/project/conn",
+                    JOSEObjectType.JWT.getType(),
+                    List.of(FederatedCredential.TOKEN_EXCHANGE_AUDIENCE),
+                    Map.of(),
+                    300))
+            .serialize());
+    AccessToken token =
+        aksToken(
+            aad(new com.azure.identity.WorkloadIdentityCredentialBuilder(), TENANT, FED_APP)
+                .tokenFilePath(file.toString())
+                .build());
+    assertThat(claims(token)).containsEntry("appid", FED_APP);
+  }
+
+  @Test
+  void azurePipelinesCredentialGetsTheJobsIdTokenAndExchangesIt() throws Exception {
+    com.azure.core.util.Configuration env =
+        new com.azure.core.util.ConfigurationBuilder(
+                source -> Map.of(),
+                source -> Map.of(),
+                source -> Map.of("SYSTEM_OIDCREQUESTURI", azure.pipelinesOidcRequestUri()))
+            .build();
+    AccessToken token =
+        aksToken(
+            // configuration(...) resets the authority host from AZURE_AUTHORITY_HOST (default
+            // login.microsoftonline.com): it must come before authorityHost(...).
+            aad(
+                    new com.azure.identity.AzurePipelinesCredentialBuilder().configuration(env),
+                    TENANT,
+                    PIPELINES_APP)
+                .serviceConnectionId(PIPELINES_CONNECTION)
+                .systemAccessToken(azure.pipelinesSystemAccessToken())
+                .build());
+    assertThat(claims(token)).containsEntry("appid", PIPELINES_APP);
+
+    TokenCredential wrongConnection =
+        aad(
+                new com.azure.identity.AzurePipelinesCredentialBuilder().configuration(env),
+                TENANT,
+                PIPELINES_APP)
+            .serviceConnectionId("no-such-connection")
+            .systemAccessToken(azure.pipelinesSystemAccessToken())
+            .build();
+    assertThatThrownBy(() -> aksToken(wrongConnection))
+        .satisfies(
+            t ->
+                assertThat(chain(t))
+                    .contains("Service connection no-such-connection could not be found"));
+  }
+
+  @Test
+  void theAksClientApplicationOfAksKubeconfigsIsAFirstPartyPublicClient() throws Exception {
+    AccessToken token =
+        aksToken(
+            aad(new UsernamePasswordCredentialBuilder(), TENANT, AksCluster.AKS_CLIENT_APP_ID)
+                .username(alice.upn())
+                .password(PASSWORD)
+                .build());
+    assertThat(claims(token)).containsEntry("appid", AksCluster.AKS_CLIENT_APP_ID);
   }
 
   // ---- failures: each surfaces Entra's AADSTS code through azure-identity ----------------

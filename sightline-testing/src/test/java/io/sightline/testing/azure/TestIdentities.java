@@ -1,7 +1,10 @@
 package io.sightline.testing.azure;
 
 import com.azure.core.http.HttpClient;
+import com.azure.core.http.HttpRequest;
+import com.azure.core.http.HttpResponse;
 import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
+import com.azure.core.util.Context;
 import io.sightline.testing.azure.internal.LoopbackTls;
 import java.io.OutputStream;
 import java.math.BigInteger;
@@ -15,10 +18,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import reactor.core.publisher.Mono;
 
 /** Shared fixtures: ids, certificates, and an azure-core HttpClient that trusts the emulator. */
 final class TestIdentities {
@@ -38,8 +44,42 @@ final class TestIdentities {
 
   private TestIdentities() {}
 
-  /** azure-identity on the JDK HttpClient, trusting only the emulator's CA (not the JVM's). */
+  /** Every non-loopback URL an azure-identity client tried (refused before any byte is sent). */
+  static final List<String> OFF_LOOPBACK = new CopyOnWriteArrayList<>();
+
+  /**
+   * azure-identity on the JDK HttpClient, trusting only the emulator's CA (not the JVM's), and
+   * refusing — and recording in {@link #OFF_LOOPBACK} — any request to a host other than 127.0.0.1.
+   */
   static HttpClient httpClient(FakeAzure azure) {
+    HttpClient jdk = jdkHttpClient(azure);
+    return new HttpClient() {
+      @Override
+      public Mono<HttpResponse> send(HttpRequest request) {
+        return send(request, Context.NONE);
+      }
+
+      @Override
+      public Mono<HttpResponse> send(HttpRequest request, Context context) {
+        if (!"127.0.0.1".equals(request.getUrl().getHost())) {
+          OFF_LOOPBACK.add(request.getHttpMethod() + " " + request.getUrl());
+          return Mono.error(new IllegalStateException("off-loopback request " + request.getUrl()));
+        }
+        return jdk.send(request, context);
+      }
+
+      @Override
+      public HttpResponse sendSync(HttpRequest request, Context context) {
+        if (!"127.0.0.1".equals(request.getUrl().getHost())) {
+          OFF_LOOPBACK.add(request.getHttpMethod() + " " + request.getUrl());
+          throw new IllegalStateException("off-loopback request " + request.getUrl());
+        }
+        return jdk.sendSync(request, context);
+      }
+    };
+  }
+
+  private static HttpClient jdkHttpClient(FakeAzure azure) {
     return new JdkHttpClientBuilder(
             java.net.http.HttpClient.newBuilder()
                 .sslContext(azure.clientSslContext())

@@ -7,6 +7,7 @@ import io.sightline.testing.kube.internal.ApiHandler;
 import io.sightline.testing.kube.internal.Cluster;
 import io.sightline.testing.kube.internal.Json;
 import io.sightline.testing.kube.internal.Listeners;
+import io.sightline.testing.kube.internal.RequestLog;
 import io.sightline.testing.kube.internal.ResourceType;
 import io.sightline.testing.kube.internal.UserInfo;
 import io.sightline.testing.pki.TestCa;
@@ -19,7 +20,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Predicate;
@@ -50,7 +50,7 @@ public final class FakeKubeApiServer implements AutoCloseable {
   private final TestCa.Issued serverCert;
   private final SSLContext serverSsl;
   private final ApiHandler handler;
-  private final ConcurrentLinkedQueue<RequestLogEntry> requestLog = new ConcurrentLinkedQueue<>();
+  private final RequestLog requestLog = new RequestLog();
   private final ExecutorService pool;
   private final HttpsServer server;
   private final URI url;
@@ -197,14 +197,42 @@ public final class FakeKubeApiServer implements AutoCloseable {
     cluster.authenticator.addStaticToken(token, new UserInfo(user, null, List.copyOf(g), Map.of()));
   }
 
+  /**
+   * A service-account token signed by this server without a TokenRequest: no bound object, any
+   * lifetime (zero or negative gives an already expired token). The ServiceAccount must exist.
+   */
+  public String serviceAccountToken(String namespace, String name, Duration lifetime) {
+    ObjectNode sa = getObject("v1", "ServiceAccount", namespace, name);
+    if (sa == null) {
+      throw new IllegalArgumentException("no ServiceAccount " + namespace + "/" + name);
+    }
+    return cluster
+        .tokens
+        .mintBound(
+            namespace,
+            name,
+            sa.path("metadata").path("uid").asText(),
+            cluster.tokens.apiAudiences(),
+            lifetime.toSeconds(),
+            null,
+            null,
+            null)
+        .token();
+  }
+
+  /** The issuer ({@code iss}) of the service-account tokens this server mints. */
+  public String serviceAccountIssuer() {
+    return cluster.tokens.issuer();
+  }
+
   /** Everything answered so far, oldest first (at most the last 100 000 requests). */
   public List<RequestLogEntry> requestLog() {
-    return List.copyOf(requestLog);
+    return requestLog.snapshot();
   }
 
   /** Requests matching {@code filter}, oldest first. */
   public List<RequestLogEntry> requestLog(Predicate<RequestLogEntry> filter) {
-    return requestLog.stream().filter(filter).toList();
+    return requestLog.snapshot().stream().filter(filter).toList();
   }
 
   public void clearRequestLog() {
@@ -399,7 +427,7 @@ public final class FakeKubeApiServer implements AutoCloseable {
       return this;
     }
 
-    /** Request threads; default 32. */
+    /** Request threads kept alive; more are started on demand (watches hold one each). */
     public Builder threads(int threads) {
       this.threads = threads;
       return this;

@@ -19,7 +19,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -33,13 +32,12 @@ import org.slf4j.LoggerFactory;
 public final class ApiHandler implements HttpHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
-  private static final int MAX_LOG = 100_000;
 
   private final Cluster cluster;
-  private final Queue<RequestLogEntry> requestLog;
+  private final RequestLog requestLog;
   private volatile String serverAddress = "127.0.0.1:443";
 
-  public ApiHandler(Cluster cluster, Queue<RequestLogEntry> requestLog) {
+  public ApiHandler(Cluster cluster, RequestLog requestLog) {
     this.cluster = cluster;
     this.requestLog = requestLog;
   }
@@ -79,6 +77,7 @@ public final class ApiHandler implements HttpHandler {
     UserInfo user = null;
     String verb = method.toLowerCase(java.util.Locale.ROOT);
     Response r;
+    WatchPlan watch = null;
     try {
       user =
           cluster.authenticator.authenticate(
@@ -93,7 +92,12 @@ public final class ApiHandler implements HttpHandler {
         throw new ApiException(
             403, Json.status(403, "Forbidden", attrs.forbiddenMessage(user.username()), details));
       }
-      r = route(method, path, params, body, ex, user, attrs);
+      if (attrs.verb().equals("watch")) {
+        watch = startWatch(attrs, params);
+        r = null;
+      } else {
+        r = route(method, path, params, body, ex, user, attrs);
+      }
     } catch (ApiException e) {
       r = Response.json(e.code(), e.body());
     } catch (RuntimeException e) {
@@ -102,19 +106,117 @@ public final class ApiHandler implements HttpHandler {
           Response.json(
               500, Json.status(500, "InternalError", "Internal error occurred: " + e, null));
     }
-    if (requestLog.size() >= MAX_LOG) {
-      requestLog.poll();
-    }
+    int status = r == null ? 200 : r.status();
     requestLog.add(
         new RequestLogEntry(
             Instant.now(),
-            r.status() == 401 ? null : user == null ? null : user.username(),
+            status == 401 ? null : user == null ? null : user.username(),
             verb,
             method,
             path,
             query,
-            r.status()));
+            status));
+    if (watch != null) {
+      stream(ex, watch);
+      return;
+    }
     send(ex, r.status(), r.contentType(), r.body());
+  }
+
+  /** A registered watch and what its events must match. */
+  private record WatchPlan(
+      Store.Watch watch,
+      ResourceType type,
+      String namespace,
+      String name,
+      Predicate<JsonNode> labels,
+      Predicate<JsonNode> fields,
+      long timeoutSeconds) {
+
+    boolean matches(Store.Event e) {
+      if (!e.resource().storeKey().equals(type.storeKey())) {
+        return false;
+      }
+      JsonNode meta = e.object().path("metadata");
+      return (namespace.isEmpty() || namespace.equals(meta.path("namespace").asText()))
+          && (name.isEmpty() || name.equals(meta.path("name").asText()))
+          && labels.test(e.object())
+          && fields.test(e.object());
+    }
+  }
+
+  private WatchPlan startWatch(Attributes a, Map<String, String> params) {
+    if (!cluster.registry.servesGroupVersion(a.group(), a.version())) {
+      throw ApiException.pathNotFound();
+    }
+    ResourceType t = cluster.registry.find(a.group(), a.version(), a.resource());
+    if (t == null || !t.stored() || !a.subresource().isEmpty()) {
+      throw ApiException.pathNotFound();
+    }
+    String ns = t.namespaced() ? a.namespace() : "";
+    String name = a.name();
+    Predicate<JsonNode> labels = Selectors.labels(params.get("labelSelector"));
+    Predicate<JsonNode> fields = Selectors.fields(params.get("fieldSelector"));
+    long timeout = 1800;
+    if (params.containsKey("timeoutSeconds")) {
+      try {
+        timeout = Long.parseLong(params.get("timeoutSeconds"));
+      } catch (NumberFormatException e) {
+        throw ApiException.badRequest("invalid timeoutSeconds: " + params.get("timeoutSeconds"));
+      }
+    }
+    String rv = params.get("resourceVersion");
+    if (rv != null && !rv.isEmpty() && !rv.matches("[0-9]+")) {
+      throw ApiException.badRequest("invalid resource version: " + rv);
+    }
+    return new WatchPlan(cluster.store.watch(t, rv), t, ns, name, labels, fields, timeout);
+  }
+
+  /** Streams watch events, one JSON object per line, until the timeout or the client leaves. */
+  private void stream(HttpExchange ex, WatchPlan plan) {
+    try {
+      ex.getResponseHeaders().set("Content-Type", "application/json");
+      ex.getResponseHeaders().set("Cache-Control", "no-cache, private");
+      ex.sendResponseHeaders(200, 0);
+      java.io.OutputStream out = ex.getResponseBody();
+      if (plan.watch().expired()) {
+        ObjectNode ev = Json.object();
+        ev.put("type", "ERROR");
+        ev.set("object", Json.status(410, "Expired", "too old resource version", null));
+        out.write(Json.bytes(ev));
+        out.write('\n');
+        return;
+      }
+      for (Store.Event e : plan.watch().initial()) {
+        if (plan.matches(e)) {
+          writeEvent(out, e);
+        }
+      }
+      out.flush();
+      long deadline = System.nanoTime() + plan.timeoutSeconds() * 1_000_000_000L;
+      while (System.nanoTime() - deadline < 0) {
+        Store.Event e = plan.watch().queue().poll(1, java.util.concurrent.TimeUnit.SECONDS);
+        if (e != null && plan.matches(e)) {
+          writeEvent(out, e);
+          out.flush();
+        }
+      }
+    } catch (IOException e) {
+      log.debug("watch client went away: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      cluster.store.unwatch(plan.watch());
+      ex.close();
+    }
+  }
+
+  private static void writeEvent(java.io.OutputStream out, Store.Event e) throws IOException {
+    ObjectNode ev = Json.object();
+    ev.put("type", e.type());
+    ev.set("object", e.object());
+    out.write(Json.bytes(ev));
+    out.write('\n');
   }
 
   private static void send(HttpExchange ex, int status, String contentType, byte[] body)
@@ -466,6 +568,22 @@ public final class ApiHandler implements HttpHandler {
       throws IOException {
     String contentType = ex.getRequestHeaders().getFirst("Content-Type");
     String ct = contentType == null ? "" : contentType.split(";")[0].trim();
+    if (!List.of(
+            "application/apply-patch+yaml",
+            "application/merge-patch+json",
+            "application/strategic-merge-patch+json",
+            "application/json-patch+json")
+        .contains(ct)) {
+      throw new ApiException(
+          415,
+          Json.status(
+              415,
+              "UnsupportedMediaType",
+              "the body of the request was in an unknown format - accepted media types include:"
+                  + " application/json-patch+json, application/merge-patch+json,"
+                  + " application/apply-patch+yaml, application/strategic-merge-patch+json",
+              null));
+    }
     JsonNode patch;
     try {
       patch = Json.parse(body);
@@ -487,17 +605,7 @@ public final class ApiHandler implements HttpHandler {
               Patches.mergePatch(old, patch);
           case "application/strategic-merge-patch+json" -> Patches.strategicMerge(old, patch);
           case "application/json-patch+json" -> Patches.jsonPatch(old, patch);
-          default ->
-              throw new ApiException(
-                  415,
-                  Json.status(
-                      415,
-                      "UnsupportedMediaType",
-                      "the body of the request was in an unknown format - accepted media types"
-                          + " include: application/json-patch+json,"
-                          + " application/merge-patch+json, application/apply-patch+yaml,"
-                          + " application/strategic-merge-patch+json",
-                      null));
+          default -> throw new IllegalStateException("unreachable: " + ct);
         };
     if (!(result instanceof ObjectNode obj)) {
       throw ApiException.badRequest("patch did not produce an object");

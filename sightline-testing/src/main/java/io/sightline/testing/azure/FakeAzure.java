@@ -74,6 +74,7 @@ public final class FakeAzure implements AutoCloseable {
   private final ArmEndpoints arm;
   private final PipelinesEndpoints pipelines;
   private final String systemAccessToken = java.util.UUID.randomUUID().toString();
+  private final List<String> allRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final X509Certificate trustAnchor;
   private final String base;
 
@@ -117,6 +118,7 @@ public final class FakeAzure implements AutoCloseable {
 
   private void dispatch(HttpExchange ex) throws IOException {
     try (ex) {
+      allRequests.add(ex.getRequestMethod() + " " + ex.getRequestURI().getPath());
       if (entra.handle(ex) || arm.handle(ex) || pipelines.handle(ex)) {
         return;
       }
@@ -336,6 +338,11 @@ public final class FakeAzure implements AutoCloseable {
   /** ARM requests so far, oldest first, as {@code "METHOD /path"}. */
   public List<String> armRequests() {
     return arm.requests();
+  }
+
+  /** Every request so far on any route, oldest first, as {@code "METHOD /path"} (no query). */
+  public List<String> requests() {
+    return List.copyOf(allRequests);
   }
 
   /** A request seen by the token, device code or managed identity endpoint. */

@@ -134,6 +134,7 @@ class FakeEntraWithAzureIdentityTest {
 
   @Test
   void clientSecretCredentialGetsAnAksTokenWithTheAppsClaims() throws Exception {
+    int before = azure.requests().size();
     AccessToken token =
         aksToken(
             aad(new ClientSecretCredentialBuilder(), TENANT, SECRET_APP)
@@ -154,6 +155,9 @@ class FakeEntraWithAzureIdentityTest {
         .isBetween(
             Instant.now().plus(Duration.ofMinutes(60)), Instant.now().plus(Duration.ofMinutes(90)));
     assertThat(azure.requestCount("client_credentials", SECRET_APP)).isEqualTo(1);
+    // disableInstanceDiscovery(): MSAL asks for nothing but the token.
+    assertThat(azure.requests().subList(before, azure.requests().size()))
+        .containsExactly("POST /" + TENANT + "/oauth2/v2.0/token");
   }
 
   @Test
@@ -207,6 +211,7 @@ class FakeEntraWithAzureIdentityTest {
 
   @Test
   void usernamePasswordCredentialGetsAUserTokenWithUpnAndGroups() throws Exception {
+    int before = azure.requests().size();
     AccessToken token =
         aksToken(
             aad(new UsernamePasswordCredentialBuilder(), TENANT, PUBLIC_APP)
@@ -219,6 +224,10 @@ class FakeEntraWithAzureIdentityTest {
         .containsEntry("groups", List.of(GROUP))
         .containsEntry("idtyp", "user")
         .containsEntry("appid", PUBLIC_APP);
+    // MSAL asks the user realm (Managed, not federated) before the password grant.
+    assertThat(azure.requests().subList(before, azure.requests().size()))
+        .containsExactly(
+            "GET /common/userrealm/" + alice.upn(), "POST /" + TENANT + "/oauth2/v2.0/token");
   }
 
   @Test

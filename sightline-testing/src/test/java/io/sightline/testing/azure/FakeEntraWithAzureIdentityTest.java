@@ -39,6 +39,8 @@ class FakeEntraWithAzureIdentityTest {
 
   static TestIdentities.Identity cert;
   static TestIdentities.Identity unregisteredCert;
+  static TestIdentities.Identity expiredCert;
+  static final String EXPIRED_CERT_APP = "0a1b2c3d-aaaa-4aaa-8aaa-00000000000a";
   static MockOAuth2Server issuer;
   static String issuerUrl;
   static FakeAzure azure;
@@ -52,6 +54,11 @@ class FakeEntraWithAzureIdentityTest {
   static void start() throws Exception {
     cert = certificate("sightline-test-client");
     unregisteredCert = certificate("someone-else");
+    expiredCert =
+        certificate(
+            "expired",
+            Instant.now().minus(Duration.ofDays(30)),
+            Instant.now().minus(Duration.ofDays(1)));
     issuer = new MockOAuth2Server();
     issuer.start(InetAddress.getByName("127.0.0.1"), 0);
     issuerUrl = issuer.issuerUrl("ci").toString();
@@ -68,6 +75,10 @@ class FakeEntraWithAzureIdentityTest {
         FakeAzure.builder()
             .application(secretApp)
             .application(EntraApp.builder(TENANT, CERT_APP).certificate(cert.certificate()).build())
+            .application(
+                EntraApp.builder(TENANT, EXPIRED_CERT_APP)
+                    .certificate(expiredCert.certificate())
+                    .build())
             .application(fedApp)
             .application(EntraApp.builder(TENANT, PUBLIC_APP).publicClient().build())
             .user(alice)
@@ -493,6 +504,18 @@ class FakeEntraWithAzureIdentityTest {
                         .pemCertificate(pem.toString())
                         .build()))
         .satisfies(t -> assertThat(chain(t)).contains("AADSTS700027"));
+  }
+
+  @Test
+  void anExpiredCertificateFailsWithAadsts700027() throws Exception {
+    Path pem = pemFile(expiredCert, dir);
+    assertThatThrownBy(
+            () ->
+                aksToken(
+                    aad(new ClientCertificateCredentialBuilder(), TENANT, EXPIRED_CERT_APP)
+                        .pemCertificate(pem.toString())
+                        .build()))
+        .satisfies(t -> assertThat(chain(t)).contains("AADSTS700027").contains("expired"));
   }
 
   @Test

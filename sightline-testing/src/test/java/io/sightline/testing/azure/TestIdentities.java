@@ -92,6 +92,11 @@ final class TestIdentities {
   record Identity(KeyPair keyPair, X509Certificate certificate) {}
 
   static Identity certificate(String cn) throws Exception {
+    return certificate(
+        cn, Instant.now().minus(Duration.ofMinutes(5)), Instant.now().plus(Duration.ofDays(1)));
+  }
+
+  static Identity certificate(String cn, Instant notBefore, Instant notAfter) throws Exception {
     KeyPair kp = LoopbackTls.rsaKeyPair();
     Instant now = Instant.now();
     X500Name subject = new X500Name("CN=" + cn);
@@ -102,8 +107,8 @@ final class TestIdentities {
                         subject,
                         BigInteger.valueOf(now.toEpochMilli())
                             .add(BigInteger.valueOf(cn.hashCode() & 0xffff)),
-                        Date.from(now.minus(Duration.ofMinutes(5))),
-                        Date.from(now.plus(Duration.ofDays(1))),
+                        Date.from(notBefore),
+                        Date.from(notAfter),
                         subject,
                         kp.getPublic())
                     .build(new JcaContentSignerBuilder("SHA256withRSA").build(kp.getPrivate())));

@@ -174,7 +174,8 @@ public final class ArmEndpoints {
               : op.contains("admin")
                   ? ArmAction.LIST_ADMIN_CREDENTIAL
                   : ArmAction.LIST_USER_CREDENTIAL;
-      if (op.isEmpty() != "GET".equals(method) || (!op.isEmpty() && !"POST".equals(method))) {
+      String expected = op.isEmpty() ? "GET" : "POST";
+      if (!expected.equals(method)) {
         throw new ArmError(
             405,
             "MethodNotAllowed",

@@ -34,7 +34,6 @@ import java.util.Base64;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -1135,9 +1134,5 @@ public final class EntraEndpoints {
 
   public String sign(Map<String, Object> claims) {
     return minter.sign(claims);
-  }
-
-  static String lower(String s) {
-    return s.toLowerCase(Locale.ROOT);
   }
 }

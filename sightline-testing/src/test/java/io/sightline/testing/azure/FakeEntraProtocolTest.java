@@ -168,6 +168,26 @@ class FakeEntraProtocolTest {
   }
 
   @Test
+  void theV1EndpointTakesAResourceInsteadOfAScope() throws Exception {
+    Answer a =
+        post(
+            "/" + TENANT + "/oauth2/token",
+            fields(
+                "grant_type",
+                "client_credentials",
+                "client_id",
+                SECRET_APP,
+                "client_secret",
+                SECRET,
+                "resource",
+                "https://management.azure.com/"));
+    assertThat(a.status()).isEqualTo(200);
+    assertThat(
+            SignedJWT.parse(a.body().get("access_token").asText()).getJWTClaimsSet().getAudience())
+        .containsExactly("https://management.azure.com/");
+  }
+
+  @Test
   void discoveryAndJwksVerifyTheIssuedTokens() throws Exception {
     JsonNode d = get("/" + TENANT + "/v2.0/.well-known/openid-configuration").body();
     assertThat(d.get("issuer").asText()).isEqualTo(azure.issuerV2(TENANT));

@@ -274,8 +274,13 @@ public final class EntraEndpoints {
 
   // ---- token endpoint ----------------------------------------------------------------------
 
-  private void token(HttpExchange ex, String tenant, Map<String, String> form) throws IOException {
+  private void token(HttpExchange ex, String tenant, Map<String, String> input) throws IOException {
     tenantOrFail(tenant);
+    Map<String, String> form = new LinkedHashMap<>(input);
+    if (!form.containsKey("scope") && form.containsKey("resource")) {
+      // v1 protocol (/oauth2/token): the audience is the resource itself.
+      form.put("scope", form.get("resource") + "/.default");
+    }
     String grant = form.get("grant_type");
     if (grant == null) {
       throw EntraException.invalidRequest(

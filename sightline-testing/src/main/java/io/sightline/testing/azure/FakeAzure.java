@@ -104,7 +104,11 @@ public final class FakeAzure implements AutoCloseable {
     server.setHttpsConfigurator(new HttpsConfigurator(serverSsl));
     server.setExecutor(executor);
     this.base = "https://127.0.0.1:" + server.getAddress().getPort();
-    this.entra = new EntraEndpoints(config, minter, base, clientSslContext());
+    List<X509Certificate> issuerCas = new java.util.ArrayList<>(config.federationCas);
+    issuerCas.add(trustAnchor);
+    this.entra =
+        new EntraEndpoints(
+            config, minter, base, LoopbackTls.trusting(issuerCas.toArray(X509Certificate[]::new)));
     this.arm = new ArmEndpoints(config, minter);
     this.pipelines = new PipelinesEndpoints(minter, base, systemAccessToken);
     server.createContext("/", this::dispatch);
@@ -497,9 +501,12 @@ public final class FakeAzure implements AutoCloseable {
       return this;
     }
 
-    /** How to trust HTTPS federated issuers (default: this emulator's own CA). */
-    public Builder federationTrust(SSLContext context) {
-      config.federationTrust = context;
+    /**
+     * Trusts {@code ca} (besides this emulator's own CA) when fetching a federated issuer's
+     * discovery document and JWKS over HTTPS.
+     */
+    public Builder trustIssuerCa(X509Certificate ca) {
+      config.federationCas.add(Objects.requireNonNull(ca));
       return this;
     }
 

@@ -58,7 +58,7 @@ class FakeEntraProtocolTest {
             .user(alice)
             .managedIdentity(ManagedIdentity.of(TENANT, MI_CLIENT))
             .interactiveUser(alice.upn())
-            .federationTrust(ciIssuer.clientSslContext())
+            .trustIssuerCa(ciIssuer.caCertificate())
             .start();
     http =
         HttpClient.newBuilder()

@@ -13,9 +13,7 @@ import com.azure.identity.ClientSecretCredentialBuilder;
 import com.azure.identity.DeviceCodeCredentialBuilder;
 import com.azure.identity.ManagedIdentityCredentialBuilder;
 import com.azure.identity.UsernamePasswordCredentialBuilder;
-import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jwt.SignedJWT;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,8 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import no.nav.security.mock.oauth2.MockOAuth2Server;
-import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,7 +37,11 @@ class FakeEntraWithAzureIdentityTest {
   static TestIdentities.Identity unregisteredCert;
   static TestIdentities.Identity expiredCert;
   static final String EXPIRED_CERT_APP = "0a1b2c3d-aaaa-4aaa-8aaa-00000000000a";
-  static MockOAuth2Server issuer;
+  static final String CI_TENANT = "2c2c2c2c-0000-4000-8000-00000000c1c1";
+
+  /** The third-party issuer (a CI system): another emulator, over HTTPS with its own CA. */
+  static FakeAzure issuer;
+
   static String issuerUrl;
   static FakeAzure azure;
   static EntraApp secretApp;
@@ -59,9 +59,8 @@ class FakeEntraWithAzureIdentityTest {
             "expired",
             Instant.now().minus(Duration.ofDays(30)),
             Instant.now().minus(Duration.ofDays(1)));
-    issuer = new MockOAuth2Server();
-    issuer.start(InetAddress.getByName("127.0.0.1"), 0);
-    issuerUrl = issuer.issuerUrl("ci").toString();
+    issuer = FakeAzure.builder().tenant(CI_TENANT).start();
+    issuerUrl = issuer.issuerV2(CI_TENANT);
     secretApp = EntraApp.builder(TENANT, SECRET_APP).secret(SECRET).groups(GROUP).build();
     fedApp =
         EntraApp.builder(TENANT, FED_APP)
@@ -90,6 +89,7 @@ class FakeEntraWithAzureIdentityTest {
                     null,
                     "/subscriptions/" + SUB + "/resourceGroups/rg/providers/uami"))
             .tenant(OTHER_TENANT)
+            .trustIssuerCa(issuer.caCertificate())
             .start();
   }
 
@@ -112,7 +112,7 @@ class FakeEntraWithAzureIdentityTest {
   static void stop() {
     assertThat(OFF_LOOPBACK).as("requests that left 127.0.0.1").isEmpty();
     azure.close();
-    issuer.shutdown();
+    issuer.close();
   }
 
   private static <B extends com.azure.identity.AadCredentialBuilderBase<B>> B aad(
@@ -137,6 +137,17 @@ class FakeEntraWithAzureIdentityTest {
       sb.append(c.getMessage()).append('\n');
     }
     return sb.toString();
+  }
+
+  /** A CI system's ID token: signed by the third-party issuer, valid for five minutes. */
+  static String ciToken(String subject, String audience) {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("iss", issuerUrl);
+    c.put("sub", subject);
+    c.put("aud", audience);
+    c.put("iat", Instant.now());
+    c.put("exp", Instant.now().plus(Duration.ofMinutes(5)));
+    return issuer.sign(c);
   }
 
   private static AccessToken aksToken(TokenCredential c) {
@@ -198,18 +209,7 @@ class FakeEntraWithAzureIdentityTest {
   @Test
   void clientAssertionCredentialExchangesAThirdPartyIssuersTokenForAnAksToken() throws Exception {
     String assertion =
-        issuer
-            .issueToken(
-                "ci",
-                "pipeline",
-                new DefaultOAuth2TokenCallback(
-                    "ci",
-                    "sc://org/project/conn",
-                    JOSEObjectType.JWT.getType(),
-                    List.of(FederatedCredential.TOKEN_EXCHANGE_AUDIENCE),
-                    Map.of(),
-                    300))
-            .serialize();
+        ciToken("sc://org/project/conn", FederatedCredential.TOKEN_EXCHANGE_AUDIENCE);
     AccessToken token =
         aksToken(
             aad(new ClientAssertionCredentialBuilder(), TENANT, FED_APP)
@@ -299,19 +299,7 @@ class FakeEntraWithAzureIdentityTest {
   void workloadIdentityCredentialExchangesTheProjectedTokenFile() throws Exception {
     Path file = dir.resolve("azure-identity-token");
     java.nio.file.Files.writeString(
-        file,
-        issuer
-            .issueToken(
-                "ci",
-                "pipeline",
-                new DefaultOAuth2TokenCallback(
-                    "ci",
-                    "sc://org/project/conn",
-                    JOSEObjectType.JWT.getType(),
-                    List.of(FederatedCredential.TOKEN_EXCHANGE_AUDIENCE),
-                    Map.of(),
-                    300))
-            .serialize());
+        file, ciToken("sc://org/project/conn", FederatedCredential.TOKEN_EXCHANGE_AUDIENCE));
     AccessToken token =
         aksToken(
             aad(new com.azure.identity.WorkloadIdentityCredentialBuilder(), TENANT, FED_APP)
@@ -430,18 +418,7 @@ class FakeEntraWithAzureIdentityTest {
   @Test
   void aFederatedSubjectThatMatchesNoCredentialFailsWithAadsts70021() {
     String other =
-        issuer
-            .issueToken(
-                "ci",
-                "pipeline",
-                new DefaultOAuth2TokenCallback(
-                    "ci",
-                    "sc://org/project/another-connection",
-                    JOSEObjectType.JWT.getType(),
-                    List.of(FederatedCredential.TOKEN_EXCHANGE_AUDIENCE),
-                    Map.of(),
-                    300))
-            .serialize();
+        ciToken("sc://org/project/another-connection", FederatedCredential.TOKEN_EXCHANGE_AUDIENCE);
     assertThatThrownBy(
             () ->
                 aksToken(
@@ -454,19 +431,7 @@ class FakeEntraWithAzureIdentityTest {
 
   @Test
   void aFederatedAssertionWithTheWrongAudienceFailsWithAadsts70021() {
-    String wrongAud =
-        issuer
-            .issueToken(
-                "ci",
-                "pipeline",
-                new DefaultOAuth2TokenCallback(
-                    "ci",
-                    "sc://org/project/conn",
-                    JOSEObjectType.JWT.getType(),
-                    List.of("api://something-else"),
-                    Map.of(),
-                    300))
-            .serialize();
+    String wrongAud = ciToken("sc://org/project/conn", "api://something-else");
     assertThatThrownBy(
             () ->
                 aksToken(

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CopyOnWriteArraySet;
-import javax.net.ssl.SSLContext;
 
 /** What a {@code FakeAzure} was built with (filled by its builder, read by the endpoints). */
 public final class Config {
@@ -44,5 +43,5 @@ public final class Config {
   public PrivateKey tlsKey;
   public X509Certificate[] tlsChain;
   public X509Certificate tlsTrustAnchor;
-  public SSLContext federationTrust;
+  public final List<X509Certificate> federationCas = new CopyOnWriteArrayList<>();
 }

@@ -119,7 +119,7 @@ public final class EntraEndpoints {
     this.authority = authority;
     this.federationClient =
         HttpClient.newBuilder()
-            .sslContext(config.federationTrust != null ? config.federationTrust : trust)
+            .sslContext(trust)
             .proxy(HttpClient.Builder.NO_PROXY)
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))

@@ -43,12 +43,14 @@ public final class LoopbackTls {
     }
   }
 
-  /** A client context that trusts only {@code ca}. */
-  public static SSLContext trusting(X509Certificate ca) {
+  /** A client context that trusts only {@code cas}. */
+  public static SSLContext trusting(X509Certificate... cas) {
     try {
       KeyStore ts = KeyStore.getInstance("PKCS12");
       ts.load(null, null);
-      ts.setCertificateEntry("ca", ca);
+      for (int i = 0; i < cas.length; i++) {
+        ts.setCertificateEntry("ca" + i, cas[i]);
+      }
       TrustManagerFactory tmf =
           TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(ts);

@@ -311,6 +311,20 @@ class FakeArmTest {
     assertThat(group.body().at("/error/message").asText())
         .isEqualTo("Resource group 'rg-missing' could not be found.");
 
+    Answer sub =
+        call(
+            "GET",
+            "/subscriptions/99999999-0000-4000-8000-000000000000/providers/"
+                + "Microsoft.ContainerService/managedClusters"
+                + API,
+            readerToken);
+    assertThat(sub.status()).isEqualTo(404);
+    assertThat(sub.body().at("/error/code").asText()).isEqualTo("SubscriptionNotFound");
+
+    Answer noVersion = call("GET", cluster(RG, "aks1"), readerToken);
+    assertThat(noVersion.status()).isEqualTo(400);
+    assertThat(noVersion.body().at("/error/code").asText()).isEqualTo("MissingApiVersionParameter");
+
     Answer empty =
         call(
             "GET",

@@ -23,6 +23,11 @@
  *       FakeAzure.managedIdentityEnvironment()} gives {@code IDENTITY_ENDPOINT}/{@code
  *       IDENTITY_HEADER}; {@link io.sightline.testing.azure.MsalEnvironment} hands them to
  *       azure-identity without real environment variables).
+ *   <li>{@code POST /_apis/distributedtask/hubs/build/plans/…/jobs/…/oidctoken} (Azure Pipelines'
+ *       {@code SYSTEM_OIDCREQUESTURI}): ID tokens for service connections added with {@code
+ *       addPipelinesServiceConnection}, issued under this emulator's v2.0 issuer.
+ *   <li>Federated issuers over HTTPS are trusted through {@code Builder.trustIssuerCa(ca)} (plus
+ *       the emulator's own CA); a second {@code FakeAzure} makes a good third-party issuer.
  *   <li>Errors as Entra writes them: {@code error}, {@code error_description} starting {@code
  *       AADSTSnnnnnn:}, {@code error_codes}, {@code timestamp}, {@code trace_id}, {@code
  *       correlation_id}.

@@ -57,6 +57,7 @@ public final class Bench {
     }
     List<Result> results = new ArrayList<>();
     results.addAll(ServerStartFigures.run(ctx));
+    results.addAll(EmulatorFigures.run(ctx));
     return results;
   }
 

@@ -85,9 +85,20 @@ class FoundationIT {
       assertThat(audit.out()).contains("token.create").doesNotContain(ciToken);
     }
 
-    // A restart does not print a token again.
+    // A restart does not print a token again, and the store takes writes after it.
     try (Sightline.Server server = Sightline.startServer(data, env)) {
       assertThat(TOKEN.matcher(server.stderrText()).find()).isFalse();
+      var again =
+          Sightline.cli(
+              withToken(env, token, server.url()),
+              "",
+              "token",
+              "create",
+              "--name",
+              "after-restart",
+              "--role",
+              "reader");
+      assertThat(again.exit()).as(again.err()).isZero();
     }
   }
 

@@ -121,8 +121,14 @@ public final class JdbiStore implements Store {
     String url = "jdbc:h2:file:" + config.h2Path() + ";ACCESS_MODE_DATA=r;TRACE_LEVEL_FILE=0";
     try (var c = java.sql.DriverManager.getConnection(url, "sightline", "");
         var st = c.createStatement()) {
-      try (var rs = st.executeQuery("SELECT master_key_id FROM keyring WHERE id = 1")) {
-        return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+      try {
+        try (var rs = st.executeQuery("SELECT master_key_id FROM keyring WHERE id = 1")) {
+          return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+        }
+      } finally {
+        // Close the read-only database instance now: H2 would otherwise hand it (read-only) to
+        // the read-write pool opened next in this JVM.
+        st.execute("SHUTDOWN");
       }
     } catch (java.sql.SQLException e) {
       if (Failures.isMissingTable(e)) {

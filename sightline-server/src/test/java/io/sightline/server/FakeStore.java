@@ -107,7 +107,8 @@ final class FakeStore implements Store, StoreTx, ApiTokens, AuditLog {
 
   @Override
   public io.sightline.store.Connections connections() {
-    throw new UnsupportedOperationException("the fake store has no connections; use the embedded store");
+    throw new UnsupportedOperationException(
+        "the fake store has no connections; use the embedded store");
   }
 
   // StoreTx

@@ -142,6 +142,14 @@ public final class AzureSubscriptionConnection implements ConnectionType {
     return spec.bool(ACCEPT_UNTRUSTED_CERTS) ? a.withAcceptUntrustedCerts(true) : a;
   }
 
+  /**
+   * Parses a cluster-admin kubeconfig given as {@code adminKubeconfig} (errors name that field).
+   */
+  public static ClusterAccess parseAdminKubeconfig(String text, String context) {
+    return io.sightline.connections.internal.Errors.withField(
+        KubeconfigParser.FIELD, ADMIN_KUBECONFIG, () -> KubeconfigParser.parse(text, context));
+  }
+
   @Override
   public List<String> targetNamespaces(ConnectionSpec spec) {
     return spec.list(NAMESPACES);

@@ -1,6 +1,7 @@
 package io.sightline.kubernetes;
 
 import io.sightline.core.SecretValue;
+import io.sightline.kubernetes.internal.ServerUrls;
 import java.util.Objects;
 
 /**
@@ -9,7 +10,8 @@ import java.util.Objects;
  * KubernetesClients} and {@link ClusterProber}. Secrets are {@link SecretValue}s, so {@link
  * #toString()} never shows them.
  *
- * @param server the API server URL ({@code https://host:port[/path]})
+ * @param server the API server URL ({@code https://host:port[/path]}); validated (a 400 {@code
+ *     SightlineException} on field {@code url} otherwise) and stored without a trailing slash
  * @param caPem the CA bundle to trust, PEM (null: the JVM's default trust store)
  * @param insecureSkipTlsVerify trust any server certificate (kubeconfig {@code
  *     insecure-skip-tls-verify}, connection field {@code acceptUntrustedCerts})
@@ -35,6 +37,7 @@ public record ClusterAccess(
 
   public ClusterAccess {
     Objects.requireNonNull(server, "server");
+    server = ServerUrls.validate(server, "url");
     if ((clientCertificatePem == null) != (clientKeyPem == null)) {
       throw new IllegalArgumentException("a client certificate needs its key and vice versa");
     }

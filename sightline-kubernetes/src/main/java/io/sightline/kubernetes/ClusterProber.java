@@ -14,6 +14,7 @@ import io.sightline.api.probe.ProbeStep.Name;
 import io.sightline.kubernetes.internal.Hints;
 import io.sightline.kubernetes.internal.ProbeClock;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -143,6 +144,20 @@ public final class ClusterProber implements AutoCloseable {
     }
   }
 
+  /** Largest answer body a probe reads (a namespace list of a big cluster is a few MiB). */
+  private static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+  /** An HTTP answer: its status and its body as JSON (null when empty or not JSON). */
+  private record Answer(int code, JsonNode json) {}
+
+  private static final class ResponseTooLargeException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    ResponseTooLargeException() {
+      super("the answer is larger than " + (MAX_BODY_BYTES >> 20) + " MiB");
+    }
+  }
+
   /** One probe's state, shared by its worker thread and the caller waiting on the deadline. */
   private final class Run {
     final ClusterAccess access;
@@ -206,7 +221,7 @@ public final class ClusterProber implements AutoCloseable {
 
     ProbeResult version() throws Exception {
       clock.beginHttp(Name.VERSION);
-      HttpResponse<String> r = send(get("/version"));
+      Answer r = send(get("/version"));
       if (r.code() == 401) {
         clock.end(Name.VERSION, false, "HTTP 401");
         return unauthorized();
@@ -215,7 +230,7 @@ public final class ClusterProber implements AutoCloseable {
         clock.end(Name.VERSION, true, "HTTP 403 (anonymous access to /version is off)");
         return null;
       }
-      JsonNode body = parse(r);
+      JsonNode body = r.json();
       if (r.code() != 200 || body == null || !body.hasNonNull("gitVersion")) {
         clock.end(Name.VERSION, false, "HTTP " + r.code() + " without a Kubernetes version");
         return fail(
@@ -236,14 +251,14 @@ public final class ClusterProber implements AutoCloseable {
             "{\"apiVersion\":\"authentication.k8s.io/"
                 + version
                 + "\",\"kind\":\"SelfSubjectReview\",\"metadata\":{}}";
-        HttpResponse<String> r =
+        Answer r =
             send(post("/apis/authentication.k8s.io/" + version + "/selfsubjectreviews", body));
         if (r.code() == 401) {
           clock.end(Name.AUTHENTICATE, false, "HTTP 401");
           return unauthorized();
         }
         if (r.code() == 200 || r.code() == 201) {
-          JsonNode user = at(parse(r), "status", "userInfo");
+          JsonNode user = at(r.json(), "status", "userInfo");
           identity = identity(user, "SelfSubjectReview");
           clock.end(Name.AUTHENTICATE, true, "SelfSubjectReview authentication.k8s.io/" + version);
           return null;
@@ -259,12 +274,12 @@ public final class ClusterProber implements AutoCloseable {
                     "apiVersion", "authentication.k8s.io/v1",
                     "kind", "TokenReview",
                     "spec", Map.of("token", access.bearerToken().reveal())));
-        HttpResponse<String> r = send(post("/apis/authentication.k8s.io/v1/tokenreviews", body));
+        Answer r = send(post("/apis/authentication.k8s.io/v1/tokenreviews", body));
         if (r.code() == 401) {
           clock.end(Name.AUTHENTICATE, false, "HTTP 401");
           return unauthorized();
         }
-        JsonNode status = at(parse(r), "status");
+        JsonNode status = at(r.json(), "status");
         if ((r.code() == 200 || r.code() == 201)
             && status != null
             && status.path("authenticated").asBoolean()) {
@@ -276,8 +291,7 @@ public final class ClusterProber implements AutoCloseable {
       String ssar =
           "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectAccessReview\","
               + "\"spec\":{\"resourceAttributes\":{\"verb\":\"list\",\"resource\":\"namespaces\"}}}";
-      HttpResponse<String> r =
-          send(post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", ssar));
+      Answer r = send(post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", ssar));
       if (r.code() == 401) {
         clock.end(Name.AUTHENTICATE, false, "HTTP 401");
         return unauthorized();
@@ -300,7 +314,7 @@ public final class ClusterProber implements AutoCloseable {
 
     void listNamespaces() throws Exception {
       clock.beginHttp(Name.NAMESPACES);
-      HttpResponse<String> r = send(get("/api/v1/namespaces"));
+      Answer r = send(get("/api/v1/namespaces"));
       if (r.code() == 403) {
         namespacesForbidden = true;
         clock.end(Name.NAMESPACES, true, "HTTP 403: listing namespaces is forbidden");
@@ -313,7 +327,7 @@ public final class ClusterProber implements AutoCloseable {
                 + " namespace instead of picking it.");
         return;
       }
-      JsonNode body = parse(r);
+      JsonNode body = r.json();
       if (r.code() != 200 || body == null || !body.has("items")) {
         clock.end(Name.NAMESPACES, false, "HTTP " + r.code());
         warnings.add(
@@ -350,7 +364,7 @@ public final class ClusterProber implements AutoCloseable {
                 "No time was left to check the Pod Security level of namespace " + ns + ".");
             continue;
           }
-          HttpResponse<String> r = send(get("/api/v1/namespaces/" + ns));
+          Answer r = send(get("/api/v1/namespaces/" + ns));
           if (r.code() == 404) {
             warnings.add(
                 "Target namespace " + ns + " does not exist yet (createNamespace creates it).");
@@ -365,7 +379,7 @@ public final class ClusterProber implements AutoCloseable {
                     + ") to check its Pod Security level.");
             continue;
           }
-          labels = at(parse(r), "metadata", "labels");
+          labels = at(r.json(), "metadata", "labels");
         }
         if (labels == null || !labels.hasNonNull(POD_SECURITY_ENFORCE)) {
           warnings.add(
@@ -399,21 +413,29 @@ public final class ClusterProber implements AutoCloseable {
           .header("Accept", "application/json");
     }
 
-    HttpResponse<String> send(HttpRequest request) throws Exception {
+    Answer send(HttpRequest request) throws Exception {
       Duration left = remaining();
+      HttpResponse<InputStream> response;
       try {
-        return http.sendAsync(request, String.class).get(left.toMillis(), TimeUnit.MILLISECONDS);
+        response =
+            http.sendAsync(request, InputStream.class).get(left.toMillis(), TimeUnit.MILLISECONDS);
       } catch (ExecutionException e) {
         throw e.getCause() instanceof Exception ex ? ex : e;
       }
-    }
-
-    JsonNode parse(HttpResponse<String> r) {
-      try {
-        String body = r.body();
-        return body == null || body.isBlank() ? null : JSON.readTree(body);
-      } catch (IOException e) {
-        return null;
+      try (InputStream in = response.body()) {
+        byte[] bytes = in == null ? new byte[0] : in.readNBytes(MAX_BODY_BYTES + 1);
+        if (bytes.length > MAX_BODY_BYTES) {
+          throw new ResponseTooLargeException();
+        }
+        JsonNode json = null;
+        if (bytes.length > 0) {
+          try {
+            json = JSON.readTree(bytes);
+          } catch (IOException notJson) {
+            json = null;
+          }
+        }
+        return new Answer(response.code(), json);
       }
     }
 
@@ -473,6 +495,13 @@ public final class ClusterProber implements AutoCloseable {
      */
     ProbeResult classify(Exception e) {
       log.debug("probe of {} failed", access.server(), e);
+      if (find(e, ResponseTooLargeException.class) != null) {
+        return fail(
+            DiagnosisCode.UNEXPECTED_RESPONSE,
+            "The server's answer is larger than " + (MAX_BODY_BYTES >> 20) + " MiB.",
+            Hints.unexpected(),
+            "answer too large");
+      }
       Throwable egress = find(e, EgressDeniedException.class);
       if (egress != null) {
         return fail(

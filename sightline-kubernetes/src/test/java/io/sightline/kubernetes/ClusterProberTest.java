@@ -2,6 +2,7 @@ package io.sightline.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import io.sightline.api.probe.DiagnosisCode;
 import io.sightline.api.probe.ProbeResult;
 import io.sightline.api.probe.ProbeStep;
@@ -344,6 +345,47 @@ class ClusterProberTest {
       assertThat(ssar.ok()).as("%s", ssar).isTrue();
       assertThat(ssar.identity().method()).isEqualTo("SelfSubjectAccessReview");
       assertThat(ssar.identity().username()).isNull();
+    }
+  }
+
+  @Test
+  void aServerThatIsNotKubernetesOrAnswersTooMuchIsAnUnexpectedResponse() throws IOException {
+    HttpServer web =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+    byte[] huge = new byte[17 * 1024 * 1024];
+    java.util.Arrays.fill(huge, (byte) ' ');
+    web.createContext(
+        "/version",
+        ex -> {
+          byte[] page =
+              "<html>Welcome to nginx</html>".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, page.length);
+          ex.getResponseBody().write(page);
+          ex.close();
+        });
+    web.createContext(
+        "/huge/version",
+        ex -> {
+          ex.sendResponseHeaders(200, huge.length);
+          ex.getResponseBody().write(huge);
+          ex.close();
+        });
+    web.start();
+    try {
+      String base = "http://127.0.0.1:" + web.getAddress().getPort();
+      ClusterAccess nginx = ClusterAccess.ofToken(base, null, SecretValue.of("t"));
+      ProbeResult r = timedProbe(prober, nginx, options());
+      assertThat(r.diagnosis().code()).as("%s", r).isEqualTo(DiagnosisCode.UNEXPECTED_RESPONSE);
+      assertThat(r.diagnosis().message()).contains("GET /version answered HTTP 200");
+      assertThat(step(r, Name.TLS).detail()).isEqualTo("plain http");
+
+      ProbeResult big =
+          timedProbe(
+              prober, ClusterAccess.ofToken(base + "/huge", null, SecretValue.of("t")), options());
+      assertThat(big.diagnosis().code()).as("%s", big).isEqualTo(DiagnosisCode.UNEXPECTED_RESPONSE);
+      assertThat(big.diagnosis().message()).contains("larger than 16 MiB");
+    } finally {
+      web.stop(0);
     }
   }
 

@@ -2,6 +2,7 @@ package io.sightline.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -38,8 +39,14 @@ class KubernetesClientsTest {
     // at the emulator as the admin. None of it may reach the client.
     Path poisoned = dir.resolve("config");
     Files.writeString(poisoned, kube.adminKubeconfig());
+    // An in-cluster token file that blocks whoever opens it (a FIFO without a writer).
+    Path saToken = dir.resolve("token");
+    Process mkfifo = new ProcessBuilder("mkfifo", saToken.toString()).start();
+    assertThat(mkfifo.waitFor()).isZero();
     Map<String, String> props =
         Map.of(
+            "kubernetes.auth.serviceAccount.token",
+            saToken.toString(),
             "kubeconfig",
             poisoned.toString(),
             "kubernetes.auth.token",
@@ -74,14 +81,30 @@ class KubernetesClientsTest {
       assertThat(config.getMasterUrl()).startsWith(kube.url().toString());
 
       kube.clearRequestLog();
-      try (KubernetesClient client = KubernetesClients.create(anonymous, EgressPolicy.defaults())) {
-        assertThatThrownBy(() -> client.namespaces().list()).hasMessageContaining("Forbidden");
-      }
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(20),
+          () -> {
+            try (KubernetesClient client =
+                KubernetesClients.create(anonymous, EgressPolicy.defaults())) {
+              assertThatThrownBy(() -> client.namespaces().list())
+                  .hasMessageContaining("Forbidden");
+            }
+            // A rejected token makes fabric8 try to refresh its credential: from nowhere.
+            ClusterAccess wrong =
+                ClusterAccess.ofToken(
+                    kube.url().toString(), kube.caCertPem(), SecretValue.of("wrong-token"));
+            try (KubernetesClient client =
+                KubernetesClients.create(wrong, EgressPolicy.defaults())) {
+              assertThatThrownBy(() -> client.namespaces().list())
+                  .hasMessageContaining("Unauthorized");
+            }
+          });
+      assertThat(kube.requestLog()).anyMatch(e -> e.status() == 401);
       List<RequestLogEntry> log = kube.requestLog();
       assertThat(log).isNotEmpty();
       assertThat(log)
-          .as("every request was anonymous: the poisoned admin token was never sent")
-          .allMatch(e -> "system:anonymous".equals(e.user()));
+          .as("anonymous or rejected: the poisoned admin token was never sent")
+          .allMatch(e -> e.user() == null || "system:anonymous".equals(e.user()));
     } finally {
       props.keySet().forEach(System::clearProperty);
     }

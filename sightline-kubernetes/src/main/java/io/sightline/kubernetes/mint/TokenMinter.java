@@ -269,7 +269,7 @@ public final class TokenMinter {
   }
 
   private static SightlineException clusterError(String what, KubernetesClientException e) {
-    if (e.getCode() == 0) {
+    if (e.getCode() <= 0) {
       return new SightlineException(
           "CLUSTER_UNREACHABLE",
           503,

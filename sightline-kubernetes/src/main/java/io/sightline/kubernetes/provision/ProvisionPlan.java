@@ -1,6 +1,8 @@
 package io.sightline.kubernetes.provision;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesList;
+import io.fabric8.kubernetes.api.model.KubernetesListBuilder;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -31,8 +33,7 @@ public record ProvisionPlan(List<HasMetadata> objects) {
 
   /** A {@code v1/List} in JSON. */
   public String toJson() {
-    io.fabric8.kubernetes.api.model.KubernetesList list =
-        new io.fabric8.kubernetes.api.model.KubernetesListBuilder().withItems(objects).build();
+    KubernetesList list = new KubernetesListBuilder().withItems(objects).build();
     return SERIALIZATION.asJson(list);
   }
 

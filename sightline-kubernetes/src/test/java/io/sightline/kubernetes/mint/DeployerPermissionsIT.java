@@ -60,6 +60,8 @@ class DeployerPermissionsIT {
   @AfterAll
   static void stop() {
     if (minterClient != null) {
+      deployer.close();
+      minter.close();
       minterClient.close();
       admin.close();
       kube.close();
@@ -232,6 +234,57 @@ class DeployerPermissionsIT {
 
     assertForbidden(minter.run("-n", HOME, "get", "secret", "sightline-minter-token"));
     assertForbidden(minter.run("-n", HOME, "get", "secrets"));
+  }
+
+  @Test
+  @DisplayName(
+      "kubectl apply of a Deployment, Service and ConfigMap succeeds in web and is refused in api")
+  void kubectlApply() throws java.io.IOException {
+    java.nio.file.Path manifest = java.nio.file.Files.createTempFile("sightline-app-", ".yaml");
+    manifest.toFile().deleteOnExit();
+    java.nio.file.Files.writeString(
+        manifest,
+        """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: app-settings}
+        data: {mode: blue}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: app-web}
+        spec:
+          selector: {app: app}
+          ports: [{port: 80, targetPort: 8080}]
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: app}
+        spec:
+          replicas: 1
+          selector: {matchLabels: {app: app}}
+          template:
+            metadata: {labels: {app: app}}
+            spec:
+              containers: [{name: app, image: "registry.example/app:1"}]
+        """);
+
+    Kubectl.Result ok =
+        deployer.run("-n", "web", "apply", "--validate=false", "-f", manifest.toString());
+    assertThat(ok.exitCode()).as(ok.stderr()).isZero();
+    assertThat(ok.stdout())
+        .contains("configmap/app-settings created")
+        .contains("service/app-web created")
+        .contains("deployment.apps/app created");
+    Kubectl.Result again =
+        deployer.run("-n", "web", "apply", "--validate=false", "-f", manifest.toString());
+    assertThat(again.exitCode()).as(again.stderr()).isZero();
+
+    Kubectl.Result refused =
+        deployer.run("-n", "api", "apply", "--validate=false", "-f", manifest.toString());
+    assertThat(refused.exitCode()).isNotZero();
+    assertThat(refused.stderr()).containsIgnoringCase("forbidden");
+    assertThat(admin.apps().deployments().inNamespace("api").withName("app").get()).isNull();
   }
 
   private static void assertForbidden(Kubectl.Result r) {

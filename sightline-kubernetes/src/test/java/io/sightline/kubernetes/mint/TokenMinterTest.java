@@ -179,4 +179,35 @@ class TokenMinterTest {
         .isInstanceOfSatisfying(
             SightlineException.class, e -> assertThat(e.code()).isEqualTo("MINTER_FORBIDDEN"));
   }
+
+  @Test
+  @DisplayName(
+      "an unreachable cluster is a 503 CLUSTER_UNREACHABLE for mint and revoke, not a hang")
+  void unreachableCluster() {
+    try (KubernetesClient nowhere =
+        io.sightline.kubernetes.KubernetesClients.create(
+            io.sightline.kubernetes.ClusterAccess.ofToken(
+                kube.faults().refused().toString(),
+                kube.caCertPem(),
+                io.sightline.core.SecretValue.of("not-a-real-token")),
+            io.sightline.kubernetes.EgressSocketFactory.of(
+                io.sightline.kubernetes.EgressPolicy.defaults()),
+            new io.sightline.kubernetes.KubernetesClients.Settings(
+                Duration.ofSeconds(2), Duration.ofSeconds(2), 0, null, null))) {
+      TokenMinter far = new TokenMinter(nowhere);
+
+      assertThatThrownBy(
+              () ->
+                  far.mint(MintRequest.of("lease-7", HOME, "deployer-web", Duration.ofMinutes(10))))
+          .isInstanceOfSatisfying(
+              SightlineException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo("CLUSTER_UNREACHABLE");
+                assertThat(e.status()).isEqualTo(503);
+              });
+      assertThatThrownBy(() -> far.revoke("lease-7", HOME))
+          .isInstanceOfSatisfying(
+              SightlineException.class, e -> assertThat(e.code()).isEqualTo("CLUSTER_UNREACHABLE"));
+    }
+  }
 }

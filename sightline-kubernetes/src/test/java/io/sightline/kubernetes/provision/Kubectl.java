@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * (inline token and CA) and a private HOME and KUBECACHEDIR, so nothing of the machine's own
  * configuration is read or written. A missing or too old kubectl fails the test: never skipped.
  */
-public final class Kubectl {
+public final class Kubectl implements AutoCloseable {
   public static final Path BINARY = Path.of("/usr/bin/kubectl");
 
   /** What one kubectl run answered. */
@@ -55,9 +55,8 @@ public final class Kubectl {
               + " (README prerequisites); it is missing");
     }
     Result r;
-    try {
-      Path home = Files.createTempDirectory("sightline-kubectl-version-");
-      r = exec(home, List.of(BINARY.toString(), "version", "--client", "-o", "json"));
+    try (Kubectl scratch = new Kubectl(Files.createTempDirectory("sightline-kubectl-"), null)) {
+      r = exec(scratch.dir, List.of(BINARY.toString(), "version", "--client", "-o", "json"));
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
@@ -68,6 +67,16 @@ public final class Kubectl {
     int minor = Integer.parseInt(m.group(1));
     if (minor < 28) {
       fail("these tests need kubectl >= 1.28 at " + BINARY + "; found 1." + minor);
+    }
+  }
+
+  /** Deletes the private directory and its kubeconfig (which holds a token). */
+  @Override
+  public void close() {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
     }
   }
 

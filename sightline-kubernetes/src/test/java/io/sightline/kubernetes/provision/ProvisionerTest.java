@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.sightline.core.SightlineException;
 import io.sightline.testing.kube.FakeKubeApiServer;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -278,6 +279,91 @@ class ProvisionerTest {
         .isNull();
     assertThat(admin.namespaces().withName("rb-web").get()).isNotNull();
     assertThat(admin.rbac().clusterRoles().withName("sightline-deploy").get()).isNotNull();
+  }
+
+  @Test
+  @DisplayName("a failure in the middle deletes what was created, newest first, and nothing else")
+  void rollbackInTheMiddleRunsInReverse() {
+    // May do everything except bind roles in namespaces it was not given: the home namespace's
+    // minter RoleBinding (step 7) fails after namespace, ServiceAccounts and Role were created.
+    String token = "limited-admin-token-middle";
+    String user = "no-home-rolebindings";
+    kube.addStaticToken(token, user);
+    grant(
+        user,
+        List.of(
+            rule("", List.of("namespaces", "serviceaccounts", "secrets"), List.of("*")),
+            rule(
+                "rbac.authorization.k8s.io",
+                List.of("roles", "clusterroles", "clusterrolebindings"),
+                List.of("*")),
+            rule("rbac.authorization.k8s.io", List.of("rolebindings"), List.of("get", "list"))));
+    ProvisionSpec spec = ProvisionSpec.of("mid", List.of("shop"));
+    kube.clearRequestLog();
+
+    try (KubernetesClient limited = TestClusters.client(kube, token)) {
+      assertThatThrownBy(() -> provisioner.provision(limited, spec))
+          .isInstanceOfSatisfying(
+              SightlineException.class,
+              e ->
+                  assertThat(e.getMessage())
+                      .contains("create rolebinding/sightline-mid/sightline-minter"));
+    }
+
+    List<String> writes =
+        kube
+            .requestLog(
+                r ->
+                    user.equals(r.user())
+                        && (r.verb().equals("create") || r.verb().equals("delete"))
+                        && r.status() < 300)
+            .stream()
+            .map(r -> r.verb() + " " + r.path())
+            .toList();
+    assertThat(writes)
+        .containsExactly(
+            "create /api/v1/namespaces",
+            "create /api/v1/namespaces/sightline-mid/serviceaccounts",
+            "create /api/v1/namespaces/sightline-mid/serviceaccounts",
+            "create /apis/rbac.authorization.k8s.io/v1/namespaces/sightline-mid/roles",
+            "delete /apis/rbac.authorization.k8s.io/v1/namespaces/sightline-mid/roles/sightline-minter",
+            "delete /api/v1/namespaces/sightline-mid/serviceaccounts/deployer-shop",
+            "delete /api/v1/namespaces/sightline-mid/serviceaccounts/sightline-minter",
+            "delete /api/v1/namespaces/sightline-mid");
+    assertThat(admin.namespaces().withName("shop").get()).isNotNull();
+  }
+
+  @Test
+  @DisplayName(
+      "deprovisioning an unreachable cluster lists everything as left behind, within seconds")
+  void deprovisionUnreachable() {
+    ProvisionSpec spec = ProvisionSpec.of("far", List.of("web"));
+    long start = System.nanoTime();
+    DeprovisionResult out;
+    try (KubernetesClient nowhere =
+        io.sightline.kubernetes.KubernetesClients.create(
+            io.sightline.kubernetes.ClusterAccess.ofToken(
+                kube.faults().refused().toString(),
+                kube.caCertPem(),
+                io.sightline.core.SecretValue.of(kube.adminToken())),
+            io.sightline.kubernetes.EgressSocketFactory.of(
+                io.sightline.kubernetes.EgressPolicy.defaults()),
+            new io.sightline.kubernetes.KubernetesClients.Settings(
+                Duration.ofSeconds(2), Duration.ofSeconds(2), 0, null, null))) {
+      out = provisioner.deprovision(nowhere, spec);
+    }
+
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+    assertThat(out.complete()).isFalse();
+    assertThat(out.deleted()).isEmpty();
+    assertThat(out.leftBehind())
+        .anyMatch(
+            l ->
+                l.startsWith(
+                    "clusterrolebinding/sightline-far-cluster-admin: cluster not reachable"))
+        .anyMatch(
+            l -> l.startsWith("rolebinding/web/sightline-far-deployer: cluster not reachable"))
+        .anyMatch(l -> l.startsWith("namespace/sightline-far: cluster not reachable"));
   }
 
   @Test

@@ -14,7 +14,7 @@ public final class Errors {
     }
     if (e instanceof KubernetesClientException ke) {
       int code = ke.getCode();
-      if (code == 0) {
+      if (code <= 0) {
         return "cluster not reachable (" + rootMessage(ke) + ")";
       }
       String status = ke.getStatus() != null ? ke.getStatus().getReason() : null;
@@ -62,7 +62,7 @@ public final class Errors {
             null,
             e);
       }
-      if (code == 0) {
+      if (code <= 0) {
         return new SightlineException(
             "CLUSTER_UNREACHABLE",
             503,

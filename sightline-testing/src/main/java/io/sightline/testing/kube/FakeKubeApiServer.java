@@ -427,7 +427,7 @@ public final class FakeKubeApiServer implements AutoCloseable {
       return this;
     }
 
-    /** Request threads; default 32. */
+    /** Request threads kept alive; more are started on demand (watches hold one each). */
     public Builder threads(int threads) {
       this.threads = threads;
       return this;

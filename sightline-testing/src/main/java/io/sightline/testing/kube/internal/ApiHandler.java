@@ -77,6 +77,7 @@ public final class ApiHandler implements HttpHandler {
     UserInfo user = null;
     String verb = method.toLowerCase(java.util.Locale.ROOT);
     Response r;
+    WatchPlan watch = null;
     try {
       user =
           cluster.authenticator.authenticate(
@@ -91,7 +92,17 @@ public final class ApiHandler implements HttpHandler {
         throw new ApiException(
             403, Json.status(403, "Forbidden", attrs.forbiddenMessage(user.username()), details));
       }
-      r = route(method, path, params, body, ex, user, attrs);
+      if (attrs.verb().equals("watch")
+          && "websocket".equalsIgnoreCase(ex.getRequestHeaders().getFirst("Upgrade"))) {
+        // No WebSocket watches: answering 200 without switching protocols makes clients
+        // (fabric8) fall back to a plain HTTP watch.
+        r = new Response(200, "application/json", new byte[0]);
+      } else if (attrs.verb().equals("watch")) {
+        watch = startWatch(attrs, params);
+        r = null;
+      } else {
+        r = route(method, path, params, body, ex, user, attrs);
+      }
     } catch (ApiException e) {
       r = Response.json(e.code(), e.body());
     } catch (RuntimeException e) {
@@ -100,16 +111,117 @@ public final class ApiHandler implements HttpHandler {
           Response.json(
               500, Json.status(500, "InternalError", "Internal error occurred: " + e, null));
     }
+    int status = r == null ? 200 : r.status();
     requestLog.add(
         new RequestLogEntry(
             Instant.now(),
-            r.status() == 401 ? null : user == null ? null : user.username(),
+            status == 401 ? null : user == null ? null : user.username(),
             verb,
             method,
             path,
             query,
-            r.status()));
+            status));
+    if (watch != null) {
+      stream(ex, watch);
+      return;
+    }
     send(ex, r.status(), r.contentType(), r.body());
+  }
+
+  /** A registered watch and what its events must match. */
+  private record WatchPlan(
+      Store.Watch watch,
+      ResourceType type,
+      String namespace,
+      String name,
+      Predicate<JsonNode> labels,
+      Predicate<JsonNode> fields,
+      long timeoutSeconds) {
+
+    boolean matches(Store.Event e) {
+      if (!e.resource().storeKey().equals(type.storeKey())) {
+        return false;
+      }
+      JsonNode meta = e.object().path("metadata");
+      return (namespace.isEmpty() || namespace.equals(meta.path("namespace").asText()))
+          && (name.isEmpty() || name.equals(meta.path("name").asText()))
+          && labels.test(e.object())
+          && fields.test(e.object());
+    }
+  }
+
+  private WatchPlan startWatch(Attributes a, Map<String, String> params) {
+    if (!cluster.registry.servesGroupVersion(a.group(), a.version())) {
+      throw ApiException.pathNotFound();
+    }
+    ResourceType t = cluster.registry.find(a.group(), a.version(), a.resource());
+    if (t == null || !t.stored() || !a.subresource().isEmpty()) {
+      throw ApiException.pathNotFound();
+    }
+    String ns = t.namespaced() ? a.namespace() : "";
+    String name = a.name();
+    Predicate<JsonNode> labels = Selectors.labels(params.get("labelSelector"));
+    Predicate<JsonNode> fields = Selectors.fields(params.get("fieldSelector"));
+    long timeout = 1800;
+    if (params.containsKey("timeoutSeconds")) {
+      try {
+        timeout = Long.parseLong(params.get("timeoutSeconds"));
+      } catch (NumberFormatException e) {
+        throw ApiException.badRequest("invalid timeoutSeconds: " + params.get("timeoutSeconds"));
+      }
+    }
+    String rv = params.get("resourceVersion");
+    if (rv != null && !rv.isEmpty() && !rv.matches("[0-9]+")) {
+      throw ApiException.badRequest("invalid resource version: " + rv);
+    }
+    return new WatchPlan(cluster.store.watch(t, rv), t, ns, name, labels, fields, timeout);
+  }
+
+  /** Streams watch events, one JSON object per line, until the timeout or the client leaves. */
+  private void stream(HttpExchange ex, WatchPlan plan) {
+    try {
+      ex.getResponseHeaders().set("Content-Type", "application/json");
+      ex.getResponseHeaders().set("Cache-Control", "no-cache, private");
+      ex.sendResponseHeaders(200, 0);
+      java.io.OutputStream out = ex.getResponseBody();
+      if (plan.watch().expired()) {
+        ObjectNode ev = Json.object();
+        ev.put("type", "ERROR");
+        ev.set("object", Json.status(410, "Expired", "too old resource version", null));
+        out.write(Json.bytes(ev));
+        out.write('\n');
+        return;
+      }
+      for (Store.Event e : plan.watch().initial()) {
+        if (plan.matches(e)) {
+          writeEvent(out, e);
+        }
+      }
+      out.flush();
+      long deadline = System.nanoTime() + plan.timeoutSeconds() * 1_000_000_000L;
+      while (System.nanoTime() - deadline < 0) {
+        Store.Event e = plan.watch().queue().poll(1, java.util.concurrent.TimeUnit.SECONDS);
+        if (e != null && plan.matches(e)) {
+          writeEvent(out, e);
+          out.flush();
+        }
+      }
+    } catch (IOException e) {
+      log.debug("watch client went away: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      cluster.store.unwatch(plan.watch());
+      ex.close();
+    }
+  }
+
+  private static void writeEvent(java.io.OutputStream out, Store.Event e) throws IOException {
+    ObjectNode ev = Json.object();
+    ev.put("type", e.type());
+    ev.set("object", e.object());
+    out.write(Json.bytes(ev));
+    out.write('\n');
   }
 
   private static void send(HttpExchange ex, int status, String contentType, byte[] body)

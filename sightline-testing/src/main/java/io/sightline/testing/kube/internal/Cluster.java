@@ -109,8 +109,8 @@ public final class Cluster implements AutoCloseable {
         if (stringData != null && stringData.isObject()) {
           ObjectNode data = Json.with(obj, "data");
           stringData
-              .fields()
-              .forEachRemaining(
+              .properties()
+              .forEach(
                   e ->
                       data.put(
                           e.getKey(),

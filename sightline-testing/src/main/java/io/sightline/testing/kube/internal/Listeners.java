@@ -15,7 +15,6 @@ import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -57,10 +56,18 @@ public final class Listeners {
     }
   }
 
+  /**
+   * Request threads: {@code threads} kept alive, more created on demand (each watch holds one
+   * thread while it streams).
+   */
   public static ExecutorService pool(String name, int threads) {
     AtomicInteger n = new AtomicInteger();
-    return Executors.newFixedThreadPool(
+    return new java.util.concurrent.ThreadPoolExecutor(
         threads,
+        Integer.MAX_VALUE,
+        60,
+        java.util.concurrent.TimeUnit.SECONDS,
+        new java.util.concurrent.SynchronousQueue<>(),
         r -> {
           Thread t = new Thread(r, name + "-" + n.incrementAndGet());
           t.setDaemon(true);

@@ -3,7 +3,6 @@ package io.sightline.testing.kube.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -25,9 +24,7 @@ public final class Patches {
       return patch.deepCopy();
     }
     ObjectNode result = target != null && target.isObject() ? target.deepCopy() : Json.object();
-    Iterator<Map.Entry<String, JsonNode>> it = patch.fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : patch.properties()) {
       if (e.getValue().isNull()) {
         result.remove(e.getKey());
       } else {
@@ -47,9 +44,7 @@ public final class Patches {
       return copy;
     }
     ObjectNode result = target != null && target.isObject() ? target.deepCopy() : Json.object();
-    Iterator<Map.Entry<String, JsonNode>> it = patch.fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : patch.properties()) {
       String k = e.getKey();
       JsonNode v = e.getValue();
       if (k.startsWith("$setElementOrder/") || k.equals("$retainKeys") || k.equals("$patch")) {

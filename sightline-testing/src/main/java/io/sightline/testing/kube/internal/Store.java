@@ -1,13 +1,16 @@
 package io.sightline.testing.kube.internal;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -24,6 +27,65 @@ public final class Store {
       new ConcurrentHashMap<>();
   private final AtomicLong resourceVersion = new AtomicLong(1000);
   private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
+  private final List<BlockingQueue<Event>> watchers = new CopyOnWriteArrayList<>();
+  private final ArrayDeque<Event> history = new ArrayDeque<>();
+  private static final int HISTORY = 10_000;
+
+  /** A registered watch: what it must send first, then what arrives on {@code queue}. */
+  public record Watch(List<Event> initial, BlockingQueue<Event> queue, boolean expired) {}
+
+  /**
+   * Starts a watch of {@code t}: with {@code fromResourceVersion} null or "0" the initial events
+   * are an ADDED for every current object; otherwise the recorded events after that version (or
+   * {@code expired} if they are no longer kept).
+   */
+  public synchronized Watch watch(ResourceType t, String fromResourceVersion) {
+    List<Event> initial = new ArrayList<>();
+    boolean expired = false;
+    if (fromResourceVersion == null
+        || fromResourceVersion.isEmpty()
+        || fromResourceVersion.equals("0")) {
+      for (ObjectNode o : table(t).values()) {
+        initial.add(new Event("ADDED", t, o));
+      }
+    } else {
+      long from = Long.parseLong(fromResourceVersion);
+      Event oldest = history.peekFirst();
+      if (from < resourceVersion.get()
+          && oldest != null
+          && rv(oldest) > from + 1
+          && history.size() >= HISTORY) {
+        expired = true;
+      }
+      for (Event e : history) {
+        if (rv(e) > from && e.resource().storeKey().equals(t.storeKey())) {
+          initial.add(e);
+        }
+      }
+    }
+    BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
+    watchers.add(queue);
+    return new Watch(initial, queue, expired);
+  }
+
+  public void unwatch(Watch w) {
+    watchers.remove(w.queue());
+  }
+
+  private static long rv(Event e) {
+    return e.object().path("metadata").path("resourceVersion").asLong();
+  }
+
+  /** Called with the store's lock held, so watchers see events in resourceVersion order. */
+  private void record(Event e) {
+    if (history.size() >= HISTORY) {
+      history.pollFirst();
+    }
+    history.addLast(e);
+    for (BlockingQueue<Event> q : watchers) {
+      q.offer(e);
+    }
+  }
 
   public void addListener(Consumer<Event> l) {
     listeners.add(l);
@@ -70,6 +132,7 @@ public final class Store {
       meta.put("creationTimestamp", Json.now());
       stored = obj;
       table(t).put(key(ns, name), stored);
+      record(new Event("ADDED", t, stored));
     }
     fire(new Event("ADDED", t, stored));
     return stored;
@@ -104,6 +167,7 @@ public final class Store {
       meta.put("resourceVersion", Long.toString(resourceVersion.incrementAndGet()));
       stored = obj;
       table(t).put(key(ns, name), stored);
+      record(new Event("MODIFIED", t, stored));
     }
     fire(new Event("MODIFIED", t, stored));
     return stored;
@@ -115,7 +179,10 @@ public final class Store {
     synchronized (this) {
       removed = table(t).remove(key(t.namespaced() ? namespace : null, name));
       if (removed != null) {
-        resourceVersion.incrementAndGet();
+        ObjectNode last = removed.deepCopy();
+        Json.with(last, "metadata")
+            .put("resourceVersion", Long.toString(resourceVersion.incrementAndGet()));
+        record(new Event("DELETED", t, last));
       }
     }
     if (removed != null) {

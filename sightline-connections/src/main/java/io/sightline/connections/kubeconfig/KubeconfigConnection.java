@@ -5,6 +5,7 @@ import io.sightline.connections.ConnectionSpec;
 import io.sightline.connections.ConnectionType;
 import io.sightline.connections.FieldSpec;
 import io.sightline.connections.FieldType;
+import io.sightline.core.SightlineException;
 import io.sightline.kubernetes.ClusterAccess;
 import io.sightline.kubernetes.KubeconfigParser;
 import java.util.List;
@@ -59,6 +60,12 @@ public final class KubeconfigConnection implements ConnectionType {
 
   @Override
   public ClusterAccess access(ConnectionSpec spec) {
+    if (spec.secret(KUBECONFIG) == null) {
+      throw SightlineException.badRequest(
+          "MISSING_FIELD",
+          KUBECONFIG,
+          "kubeconfig is required: give the kubeconfig text (--kubeconfig FILE)");
+    }
     ClusterAccess a =
         KubeconfigParser.parse(spec.secret(KUBECONFIG).reveal(), spec.string(CLUSTER_CONTEXT));
     return spec.bool(ACCEPT_UNTRUSTED_CERTS) ? a.withAcceptUntrustedCerts(true) : a;

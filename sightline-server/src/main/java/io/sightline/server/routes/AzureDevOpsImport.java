@@ -68,6 +68,7 @@ final class AzureDevOpsImport {
     List<Created> created = new ArrayList<>();
     List<Skipped> skipped = new ArrayList<>();
     List<ConnectionSpec> toSave = new ArrayList<>();
+    List<String> servers = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < endpoints.size(); i++) {
       JsonNode e = endpoints.get(i);
@@ -100,6 +101,7 @@ final class AzureDevOpsImport {
       try {
         Mapped m = map(e, name);
         toSave.add(m.spec());
+        servers.add(m.serverUrl());
         created.add(
             new Created(
                 name,
@@ -121,9 +123,7 @@ final class AzureDevOpsImport {
                   ConnectionRecord r =
                       tx.connections()
                           .create(
-                              ConnectionRoutes.write(
-                                  spec, ConnectionRoutes.serverUrlOf(spec), false, null),
-                              c.actor());
+                              ConnectionRoutes.write(spec, servers.get(i), false, null), c.actor());
                   Created cr = created.get(i);
                   ConnectionRoutes.audit(
                       tx,
@@ -154,7 +154,7 @@ final class AzureDevOpsImport {
     return new ImportResult(created, skipped, dryRun);
   }
 
-  private record Mapped(ConnectionSpec spec, List<String> needs) {}
+  private record Mapped(ConnectionSpec spec, List<String> needs, String serverUrl) {}
 
   private static Mapped map(JsonNode e, String name) {
     JsonNode data = e.path("data");
@@ -246,7 +246,8 @@ final class AzureDevOpsImport {
     if (!secrets.isEmpty() || kind == ConnectionKind.KUBERNETES_AZURE_SUBSCRIPTION) {
       spec.type().validate(spec); // a given credential must parse; refuse garbage here
     }
-    return new Mapped(spec, needs);
+    String server = ConnectionRoutes.serverUrlOf(spec);
+    return new Mapped(spec, needs, server != null ? server : text(e, "url"));
   }
 
   /** A connection name from an Azure DevOps display name: lowercase, [a-z0-9-], at most 63. */

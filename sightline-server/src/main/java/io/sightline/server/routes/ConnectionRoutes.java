@@ -82,7 +82,12 @@ public final class ConnectionRoutes {
   public record ConnectionList(List<ConnectionView> items) {}
 
   public record NamespacesView(
-      List<String> namespaces, boolean forbidden, Object diagnosis, List<String> warnings) {}
+      List<String> namespaces,
+      boolean forbidden,
+      @com.fasterxml.jackson.annotation.JsonInclude(
+              com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS)
+          Object diagnosis,
+      List<String> warnings) {}
 
   public record VerificationView(
       Instant at, boolean ok, String diagnosis, Map<String, Object> summary) {}

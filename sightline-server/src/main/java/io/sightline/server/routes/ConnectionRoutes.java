@@ -389,7 +389,7 @@ public final class ConnectionRoutes {
   }
 
   private ObjectNode view(ConnectionRecord r) {
-    return s.store().transact(tx -> view(tx, r));
+    return s.store().transact(tx -> view(tx, tx.connections().findById(r.id()).orElse(r)));
   }
 
   /** The redacted view: non-secret fields, hasSecret/secretFields, state, warnings. */

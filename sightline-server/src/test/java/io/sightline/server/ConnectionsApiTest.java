@@ -275,6 +275,36 @@ class ConnectionsApiTest {
     assertThat(get("/api/v1/connections/prod", user).status()).isEqualTo(404);
     assertThat(delete("/api/v1/connections/prod", creator, null).json().get("code").asText())
         .isEqualTo("CONNECTION_NOT_FOUND");
+
+    JsonNode audit = h.get("/api/v1/audit?target=connection/prod&limit=100", h.adminToken()).json();
+    List<String> actions = new ArrayList<>();
+    audit.get("items").forEach(i -> actions.add(i.get("action").asText()));
+    assertThat(actions)
+        .contains(
+            "connection.create",
+            "connection.verify",
+            "connection.probe",
+            "connection.update",
+            "connection.delete");
+    assertThat(audit.toString()).contains(kube.url().toString()).doesNotContain(kube.adminToken());
+  }
+
+  @Test
+  @DisplayName("the egress deny list refuses a probe at connect time with EGRESS_DENIED")
+  void egressDenyListIsEnforced() throws Exception {
+    h.close();
+    h = new Harness(tmp.resolve("deny"));
+    h.opener = Stores::open;
+    h.flags.put(ServerConfig.PROBE_RATE, "10000");
+    h.flags.put(ServerConfig.EGRESS_DENY, "127.0.0.0/8");
+    h.start();
+    Harness.Response r =
+        post(
+            "/api/v1/connections/probe?timeout=2s",
+            h.token("user"),
+            kubeconfigBody("x", kube.adminKubeconfig()));
+    assertThat(r.status()).as("%s", r).isEqualTo(200);
+    assertThat(r.json().at("/diagnosis/code").asText()).isEqualTo("EGRESS_DENIED");
   }
 
   @Test

@@ -10,7 +10,9 @@ import io.sightline.api.probe.Diagnosis;
 import io.sightline.api.probe.DiagnosisCode;
 import io.sightline.api.probe.ProbeIdentity;
 import io.sightline.api.probe.ProbeResult;
+import io.sightline.api.probe.ProbeStep;
 import io.sightline.api.probe.ProbeStep.Name;
+import io.sightline.core.SightlineException;
 import io.sightline.kubernetes.internal.Hints;
 import io.sightline.kubernetes.internal.ProbeClock;
 import java.io.IOException;
@@ -30,6 +32,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -114,6 +117,39 @@ public final class ClusterProber implements AutoCloseable {
   @Override
   public void close() {
     executor.shutdownNow();
+  }
+
+  /**
+   * The answer for a connection that was refused before any probe ran (a kubeconfig with {@code
+   * exec}, a file reference, a proxy...): when {@code refusal}'s code is a {@link DiagnosisCode}, a
+   * failed result carrying that diagnosis; otherwise empty (the caller answers with the 4xx).
+   */
+  public static Optional<ProbeResult> refused(SightlineException refusal) {
+    DiagnosisCode code;
+    try {
+      code = DiagnosisCode.valueOf(refusal.code());
+    } catch (IllegalArgumentException notADiagnosis) {
+      return Optional.empty();
+    }
+    String hint =
+        refusal.field() == null
+            ? "Fix the connection as described."
+            : "Fix " + refusal.field() + " as described.";
+    List<ProbeStep> steps = new ArrayList<>();
+    for (Name n : Name.values()) {
+      steps.add(ProbeStep.skipped(n, "not run: the connection was refused"));
+    }
+    return Optional.of(
+        new ProbeResult(
+            false,
+            steps,
+            null,
+            null,
+            null,
+            false,
+            new Diagnosis(code, refusal.getMessage(), hint),
+            List.of(),
+            0));
   }
 
   /** Probes {@code access}; always answers within {@code options.deadline()} plus about 0.2 s. */

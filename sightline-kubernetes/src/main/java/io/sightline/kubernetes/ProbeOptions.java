@@ -1,8 +1,10 @@
 package io.sightline.kubernetes;
 
+import io.sightline.core.SightlineException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * How to probe a cluster.
@@ -17,6 +19,8 @@ public record ProbeOptions(Duration deadline, List<String> targetNamespaces) {
   public static final Duration MIN_DEADLINE = Duration.ofMillis(100);
   public static final Duration MAX_DEADLINE = Duration.ofSeconds(120);
 
+  private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+
   public ProbeOptions {
     Objects.requireNonNull(deadline, "deadline");
     if (deadline.compareTo(MIN_DEADLINE) < 0 || deadline.compareTo(MAX_DEADLINE) > 0) {
@@ -24,6 +28,17 @@ public record ProbeOptions(Duration deadline, List<String> targetNamespaces) {
           "a probe deadline must be between " + MIN_DEADLINE + " and " + MAX_DEADLINE);
     }
     targetNamespaces = targetNamespaces == null ? List.of() : List.copyOf(targetNamespaces);
+    for (String ns : targetNamespaces) {
+      if (ns == null || !NAMESPACE.matcher(ns).matches()) {
+        throw SightlineException.badRequest(
+            "INVALID_NAMESPACE",
+            "namespace",
+            "'"
+                + ns
+                + "' is not a valid namespace name: lower-case letters, digits and '-', starting"
+                + " and ending with a letter or digit, at most 63 characters");
+      }
+    }
   }
 
   public static ProbeOptions defaults() {

@@ -252,6 +252,19 @@ class ClusterProberTest {
   }
 
   @Test
+  void anIpv4MappedIpv6LiteralOfADeniedAddressIsEgressDenied() {
+    kube.clearRequestLog();
+    try (ClusterProber strict =
+        new ClusterProber(EgressPolicy.builder().deny("127.0.0.1/32").build())) {
+      URI mapped = URI.create("https://[::ffff:127.0.0.1]:" + kube.url().getPort());
+      ProbeResult r = timedProbe(strict, at(mapped, admin()), options());
+      assertThat(r.diagnosis().code()).as("%s", r).isEqualTo(DiagnosisCode.EGRESS_DENIED);
+      assertThat(step(r, Name.RESOLVE).status()).isEqualTo(Status.SKIPPED);
+    }
+    assertThat(kube.requestLog()).isEmpty();
+  }
+
+  @Test
   void aNameResolvingToAPrivateAddressThatRefusesIsPrivateEndpointUnreachable() throws IOException {
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.2"))) {
@@ -387,6 +400,54 @@ class ClusterProberTest {
     } finally {
       web.stop(0);
     }
+  }
+
+  @Test
+  void parallelProbesOfAStalledServerAllAnswerWithinTheDeadline() throws Exception {
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<ProbeResult>> results = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        results.add(
+            pool.submit(
+                () -> timedProbe(prober, at(kube.faults().tlsStall(), admin()), stallOptions())));
+      }
+      for (var f : results) {
+        assertThat(f.get().diagnosis().code()).isEqualTo(DiagnosisCode.TLS_HANDSHAKE_TIMEOUT);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aTargetNamespaceThatIsNotAValidNameIsA400() {
+    io.sightline.core.SightlineException e =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            io.sightline.core.SightlineException.class,
+            () -> options().withTargetNamespaces(List.of("web", "../../apis/x?y")));
+    assertThat(e.status()).isEqualTo(400);
+    assertThat(e.field()).isEqualTo("namespace");
+  }
+
+  @Test
+  void aRefusedKubeconfigBecomesAFailedProbeWithItsDiagnosis() {
+    String kubeconfig =
+        kube.adminKubeconfig()
+            .replaceFirst("token: .*", "exec: {command: kubelogin, args: [get-token]}");
+    io.sightline.core.SightlineException refusal =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            io.sightline.core.SightlineException.class,
+            () -> KubeconfigParser.parse(kubeconfig, null));
+    ProbeResult r = ClusterProber.refused(refusal).orElseThrow();
+    assertThat(r.ok()).isFalse();
+    assertThat(r.diagnosis().code()).isEqualTo(DiagnosisCode.INTERACTIVE_LOGIN_REQUIRED);
+    assertThat(r.diagnosis().hint()).contains(".exec");
+    assertThat(
+            ClusterProber.refused(
+                io.sightline.core.SightlineException.badRequest(
+                    "INVALID_YAML", "kubeconfig", "bad")))
+        .isEmpty();
   }
 
   /**

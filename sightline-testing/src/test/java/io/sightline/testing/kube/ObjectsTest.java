@@ -190,6 +190,36 @@ class ObjectsTest {
   }
 
   @Test
+  void concurrentPatchesWithoutResourceVersionAreAllApplied() throws Exception {
+    admin.post("/api/v1/namespaces/web/configmaps", "{\"metadata\":{\"name\":\"busy\"}}");
+    List<Thread> threads = new ArrayList<>();
+    List<Integer> statuses = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (int i = 0; i < 8; i++) {
+      int n = i;
+      Thread t =
+          new Thread(
+              () -> {
+                for (int j = 0; j < 5; j++) {
+                  statuses.add(
+                      admin
+                          .patch(
+                              "/api/v1/namespaces/web/configmaps/busy",
+                              "application/merge-patch+json",
+                              "{\"data\":{\"k" + n + "-" + j + "\":\"v\"}}")
+                          .status());
+                }
+              });
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertThat(statuses).containsOnly(200);
+    assertThat(kube.getObject("v1", "ConfigMap", "web", "busy").path("data").size()).isEqualTo(40);
+  }
+
+  @Test
   void deletingANamespaceDeletesWhatIsInIt() {
     admin.post("/api/v1/namespaces/web/secrets", "{\"metadata\":{\"name\":\"s\"}}");
     KubeHttp.Resp r = admin.delete("/api/v1/namespaces/web");

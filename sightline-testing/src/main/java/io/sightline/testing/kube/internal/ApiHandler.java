@@ -595,32 +595,43 @@ public final class ApiHandler implements HttpHandler {
     } catch (IOException e) {
       throw ApiException.badRequest("the body of the request was in an unknown format");
     }
-    ObjectNode old = cluster.store.get(t, ns, name);
-    if (ct.equals("application/apply-patch+yaml")) {
-      if (old == null) {
-        ObjectNode obj = (ObjectNode) patch;
-        return Response.json(201, create(t, ns, obj, params));
+    // Like kube-apiserver's GuaranteedUpdate: a patch that names no resourceVersion is re-applied
+    // to the newest object when another write got in between.
+    boolean preconditioned = new String(body, StandardCharsets.UTF_8).contains("resourceVersion");
+    for (int attempt = 0; ; attempt++) {
+      ObjectNode old = cluster.store.get(t, ns, name);
+      if (ct.equals("application/apply-patch+yaml")) {
+        if (old == null) {
+          ObjectNode obj = (ObjectNode) patch.deepCopy();
+          return Response.json(201, create(t, ns, obj, params));
+        }
+      } else if (old == null) {
+        throw ApiException.notFound(t.group(), t.plural(), name);
       }
-    } else if (old == null) {
-      throw ApiException.notFound(t.group(), t.plural(), name);
+      JsonNode result =
+          switch (ct) {
+            case "application/merge-patch+json", "application/apply-patch+yaml" ->
+                Patches.mergePatch(old, patch);
+            case "application/strategic-merge-patch+json" -> Patches.strategicMerge(old, patch);
+            case "application/json-patch+json" -> Patches.jsonPatch(old, patch);
+            default -> throw new IllegalStateException("unreachable: " + ct);
+          };
+      if (!(result instanceof ObjectNode obj)) {
+        throw ApiException.badRequest("patch did not produce an object");
+      }
+      checkNameAndNamespace(t, obj, ns, name);
+      cluster.prepare(t, obj, old);
+      if (dryRun(params)) {
+        return Response.json(200, obj);
+      }
+      try {
+        return Response.json(200, cluster.store.update(t, obj));
+      } catch (ApiException e) {
+        if (preconditioned || e.code() != 409 || attempt >= 10) {
+          throw e;
+        }
+      }
     }
-    JsonNode result =
-        switch (ct) {
-          case "application/merge-patch+json", "application/apply-patch+yaml" ->
-              Patches.mergePatch(old, patch);
-          case "application/strategic-merge-patch+json" -> Patches.strategicMerge(old, patch);
-          case "application/json-patch+json" -> Patches.jsonPatch(old, patch);
-          default -> throw new IllegalStateException("unreachable: " + ct);
-        };
-    if (!(result instanceof ObjectNode obj)) {
-      throw ApiException.badRequest("patch did not produce an object");
-    }
-    checkNameAndNamespace(t, obj, ns, name);
-    cluster.prepare(t, obj, old);
-    if (dryRun(params)) {
-      return Response.json(200, obj);
-    }
-    return Response.json(200, cluster.store.update(t, obj));
   }
 
   private Response nonResource(String method, String path) {

@@ -256,37 +256,47 @@ public final class Cluster implements AutoCloseable {
   }
 
   private void fillTokenSecret(String ns, String name, String uid) {
-    try {
-      ResourceType secrets = type("", "Secret");
-      ObjectNode secret = store.get(secrets, ns, name);
-      if (secret == null
-          || !secret.path("metadata").path("uid").asText().equals(uid)
-          || secret.path("data").has("token")) {
+    for (int attempt = 0; attempt < 5; attempt++) {
+      try {
+        tryFillTokenSecret(ns, name, uid);
         return;
+      } catch (ApiException e) {
+        if (e.code() != 409) {
+          log.warn("token controller failed for {}/{}: {}", ns, name, e.getMessage());
+          return;
+        }
       }
-      String saName = secret.path("metadata").path("annotations").path(SA_NAME_ANNOTATION).asText();
-      ObjectNode sa = store.get(type("", "ServiceAccount"), ns, saName);
-      if (sa == null) {
-        log.debug(
-            "token secret {}/{} names missing service account {}; deleting it", ns, name, saName);
-        store.delete(secrets, ns, name);
-        return;
-      }
-      String saUid = sa.path("metadata").path("uid").asText();
-      ObjectNode copy = secret.deepCopy();
-      Json.with(Json.with(copy, "metadata"), "annotations").put(SA_UID_ANNOTATION, saUid);
-      ObjectNode data = Json.with(copy, "data");
-      Base64.Encoder b64 = Base64.getEncoder();
-      data.put(
-          "token",
-          b64.encodeToString(
-              tokens.mintLegacy(ns, saName, saUid, name).getBytes(StandardCharsets.UTF_8)));
-      data.put("ca.crt", b64.encodeToString(caPem.getBytes(StandardCharsets.UTF_8)));
-      data.put("namespace", b64.encodeToString(ns.getBytes(StandardCharsets.UTF_8)));
-      store.update(secrets, copy);
-    } catch (RuntimeException e) {
-      log.warn("token controller failed for {}/{}", ns, name, e);
     }
+  }
+
+  private void tryFillTokenSecret(String ns, String name, String uid) {
+    ResourceType secrets = type("", "Secret");
+    ObjectNode secret = store.get(secrets, ns, name);
+    if (secret == null
+        || !secret.path("metadata").path("uid").asText().equals(uid)
+        || secret.path("data").has("token")) {
+      return;
+    }
+    String saName = secret.path("metadata").path("annotations").path(SA_NAME_ANNOTATION).asText();
+    ObjectNode sa = store.get(type("", "ServiceAccount"), ns, saName);
+    if (sa == null) {
+      log.debug(
+          "token secret {}/{} names missing service account {}; deleting it", ns, name, saName);
+      store.delete(secrets, ns, name);
+      return;
+    }
+    String saUid = sa.path("metadata").path("uid").asText();
+    ObjectNode copy = secret.deepCopy();
+    Json.with(Json.with(copy, "metadata"), "annotations").put(SA_UID_ANNOTATION, saUid);
+    ObjectNode data = Json.with(copy, "data");
+    Base64.Encoder b64 = Base64.getEncoder();
+    data.put(
+        "token",
+        b64.encodeToString(
+            tokens.mintLegacy(ns, saName, saUid, name).getBytes(StandardCharsets.UTF_8)));
+    data.put("ca.crt", b64.encodeToString(caPem.getBytes(StandardCharsets.UTF_8)));
+    data.put("namespace", b64.encodeToString(ns.getBytes(StandardCharsets.UTF_8)));
+    store.update(secrets, copy);
   }
 
   @Override

@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.rbac.RoleRef;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sightline.api.probe.DiagnosisCode;
 import io.sightline.core.SecretValue;
 import io.sightline.core.SightlineException;
 import io.sightline.kubernetes.provision.internal.Errors;
@@ -573,7 +574,7 @@ public final class Provisioner {
         }
         if (System.nanoTime() >= deadline) {
           throw new SightlineException(
-              "SERVICE_ACCOUNT_TOKEN_SECRET_MISSING",
+              DiagnosisCode.SERVICE_ACCOUNT_TOKEN_SECRET_MISSING.name(),
               504,
               null,
               "the cluster (Kubernetes < 1.24) created no token Secret for serviceaccount "
@@ -613,7 +614,7 @@ public final class Provisioner {
         }
         if (System.nanoTime() >= deadline) {
           throw new SightlineException(
-              "TOKEN_NOT_POPULATED",
+              DiagnosisCode.TOKEN_NOT_POPULATED.name(),
               504,
               null,
               "the token controller did not fill secret "

@@ -231,6 +231,81 @@ class KubectlIT {
   }
 
   @Test
+  void inVersion123ModeKubectlCreatesObjectsAndTokensButHasNoWhoami() {
+    // The dispatcher picks an older kubectl for a 1.23 server; it sends protobuf bodies.
+    try (FakeKubeApiServer old = FakeKubeApiServer.builder().version("1.23").start()) {
+      String kubeconfig = old.adminKubeconfig();
+      for (String[] cmd :
+          new String[][] {
+            {"create", "namespace", "legacy"},
+            {"create", "serviceaccount", "ci", "-n", "legacy"},
+            {"create", "secret", "generic", "lease", "-n", "legacy", "--from-literal=k=v"},
+            {"create", "configmap", "cm", "-n", "legacy", "--from-literal=a=b"},
+            {
+              "create",
+              "rolebinding",
+              "ci-edit",
+              "--clusterrole=edit",
+              "--serviceaccount=legacy:ci",
+              "-n",
+              "legacy"
+            },
+          }) {
+        Kubectl.Result r = kubectl.run(kubeconfig, cmd);
+        assertThat(r.exit()).as(String.join(" ", cmd) + ": " + r.all()).isZero();
+      }
+      assertThat(old.getObject("v1", "Secret", "legacy", "lease").path("data").path("k").asText())
+          .isEqualTo("dg==");
+      Kubectl.Result sa =
+          kubectl.run(
+              kubeconfig,
+              "get",
+              "serviceaccount",
+              "ci",
+              "-n",
+              "legacy",
+              "-o",
+              "jsonpath={.secrets[0].name}");
+      assertThat(sa.out()).startsWith("ci-token-");
+      Kubectl.Result token =
+          kubectl.run(
+              kubeconfig,
+              "create",
+              "token",
+              "ci",
+              "-n",
+              "legacy",
+              "--duration",
+              "10m",
+              "--bound-object-kind",
+              "Secret",
+              "--bound-object-name",
+              "lease");
+      assertThat(token.exit()).as(token.all()).isZero();
+      assertThat(
+              KubeHttp.claims(token.out().trim())
+                  .path("kubernetes.io")
+                  .path("secret")
+                  .path("name")
+                  .asText())
+          .isEqualTo("lease");
+      Kubectl.Result can =
+          kubectl.run(
+              old.kubeconfigForToken(token.out().trim()),
+              "auth",
+              "can-i",
+              "create",
+              "deployments",
+              "-n",
+              "legacy");
+      assertThat(can.out().trim()).isEqualTo("yes");
+      Kubectl.Result whoami = kubectl.run(kubeconfig, "auth", "whoami");
+      assertThat(whoami.exit()).isNotZero();
+      assertThat(whoami.err()).contains("the selfsubjectreviews API is not enabled in the cluster");
+    }
+  }
+
+  @Test
   void aBoundTokenWhoseSecretWasDeletedMakesKubectlFailUnauthorized() {
     createNamespace("leases");
     kubectl.run(admin, "create", "serviceaccount", "deployer", "-n", "leases");

@@ -114,6 +114,32 @@ class ReviewsTest {
   }
 
   @Test
+  void selfSubjectRulesReviewListsTheCallersRulesInANamespace() {
+    admin.post("/api/v1/namespaces", "{\"metadata\":{\"name\":\"rules\"}}");
+    admin.post(
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/rules/roles",
+        "{\"metadata\":{\"name\":\"cm-reader\"},\"rules\":[{\"apiGroups\":[\"\"],"
+            + "\"resources\":[\"configmaps\"],\"verbs\":[\"get\"]}]}");
+    admin.post(
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/rules/rolebindings",
+        "{\"metadata\":{\"name\":\"dan\"},\"roleRef\":{\"apiGroup\":"
+            + "\"rbac.authorization.k8s.io\",\"kind\":\"Role\",\"name\":\"cm-reader\"},"
+            + "\"subjects\":[{\"kind\":\"User\",\"name\":\"dan\"}]}");
+    kube.addStaticToken("dan-token", "dan");
+    JsonNode status =
+        KubeHttp.withToken(kube, "dan-token")
+            .post(
+                "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+                "{\"spec\":{\"namespace\":\"rules\"}}")
+            .json()
+            .path("status");
+    assertThat(status.path("resourceRules").toString())
+        .contains("configmaps", "selfsubjectaccessreviews")
+        .doesNotContain("secrets");
+    assertThat(status.path("nonResourceRules").toString()).contains("/version");
+  }
+
+  @Test
   void selfSubjectReviewDescribesTheCaller() {
     kube.addStaticToken("carol-token", "carol", "team-a");
     JsonNode user =

@@ -352,14 +352,16 @@ public final class ApiHandler implements HttpHandler {
       if (!method.equals("POST") || !a.name().isEmpty()) {
         throw ApiException.methodNotAllowed();
       }
-      return Response.json(201, Reviews.review(cluster, t, a, parseObject(body), user));
+      return Response.json(
+          201, Reviews.review(cluster, t, a, parseObject(body, ex, t.kind()), user));
     }
     if (!a.subresource().isEmpty()) {
       if (t.plural().equals("serviceaccounts") && a.subresource().equals("token")) {
         if (!method.equals("POST")) {
           throw ApiException.methodNotAllowed();
         }
-        return Response.json(201, Reviews.tokenRequest(cluster, a, parseObject(body)));
+        return Response.json(
+            201, Reviews.tokenRequest(cluster, a, parseObject(body, ex, "TokenRequest")));
       }
       if (!a.subresource().equals("status")) {
         throw ApiException.pathNotFound();
@@ -397,10 +399,10 @@ public final class ApiHandler implements HttpHandler {
         return Response.json(200, list);
       }
       case "create" -> {
-        return Response.json(201, create(t, ns, parseObject(body), params));
+        return Response.json(201, create(t, ns, parseObject(body, ex, t.kind()), params));
       }
       case "update" -> {
-        ObjectNode obj = parseObject(body);
+        ObjectNode obj = parseObject(body, ex, t.kind());
         checkNameAndNamespace(t, obj, ns, a.name());
         ObjectNode old = cluster.store.get(t, ns, a.name());
         if (old == null) {
@@ -479,7 +481,10 @@ public final class ApiHandler implements HttpHandler {
     return a == null ? "" : a;
   }
 
-  private static ObjectNode parseObject(byte[] body) {
+  private static ObjectNode parseObject(byte[] body, HttpExchange ex, String kind) {
+    if (Protobuf.isProtobuf(ex.getRequestHeaders().getFirst("Content-Type"))) {
+      return Protobuf.toJson(body, kind);
+    }
     try {
       JsonNode n = Json.parse(body);
       if (n instanceof ObjectNode o) {

@@ -118,7 +118,7 @@ public final class Cluster implements AutoCloseable {
                               .encodeToString(
                                   e.getValue().asText().getBytes(StandardCharsets.UTF_8))));
         }
-        if (!obj.hasNonNull("type")) {
+        if (obj.path("type").asText("").isEmpty()) {
           obj.put("type", old == null ? "Opaque" : old.path("type").asText("Opaque"));
         }
         if (old != null && !old.path("type").asText().equals(obj.path("type").asText())) {

@@ -29,8 +29,13 @@ public final class Listeners {
 
   private Listeners() {}
 
+  /** 127.0.0.1 exactly (not ::1, whatever the JVM prefers). */
   public static InetAddress loopback() {
-    return InetAddress.getLoopbackAddress();
+    try {
+      return InetAddress.getByAddress("localhost", new byte[] {127, 0, 0, 1});
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** An HTTPS server on 127.0.0.1 that asks for (but does not require) a client certificate. */

@@ -45,6 +45,35 @@ public final class Rbac {
     return false;
   }
 
+  /** Every rule that applies to {@code user} in {@code namespace} (SelfSubjectRulesReview). */
+  public java.util.List<JsonNode> rulesFor(UserInfo user, String namespace) {
+    java.util.List<JsonNode> rules = new java.util.ArrayList<>();
+    for (ObjectNode b : store.list(clusterRoleBindings, null)) {
+      if (bindingApplies(b, user, null)) {
+        addRules(b, null, rules);
+      }
+    }
+    if (!namespace.isEmpty()) {
+      for (ObjectNode b : store.list(roleBindings, namespace)) {
+        if (bindingApplies(b, user, namespace)) {
+          addRules(b, namespace, rules);
+        }
+      }
+    }
+    return rules;
+  }
+
+  private void addRules(ObjectNode binding, String bindingNs, java.util.List<JsonNode> out) {
+    JsonNode ref = binding.path("roleRef");
+    ObjectNode role =
+        ref.path("kind").asText().equals("ClusterRole")
+            ? store.get(clusterRoles, null, ref.path("name").asText())
+            : bindingNs == null ? null : store.get(roles, bindingNs, ref.path("name").asText());
+    if (role != null) {
+      role.path("rules").forEach(out::add);
+    }
+  }
+
   private static boolean bindingApplies(ObjectNode binding, UserInfo user, String bindingNs) {
     for (JsonNode s : binding.path("subjects")) {
       String kind = s.path("kind").asText();

@@ -66,6 +66,15 @@ public final class Registry {
     add(
         authz,
         "v1",
+        "SelfSubjectRulesReview",
+        "selfsubjectrulesreviews",
+        List.of(),
+        false,
+        create,
+        false);
+    add(
+        authz,
+        "v1",
         "LocalSubjectAccessReview",
         "localsubjectaccessreviews",
         List.of(),

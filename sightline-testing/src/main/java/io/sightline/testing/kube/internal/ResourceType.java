@@ -25,10 +25,6 @@ public record ResourceType(
     return group.isEmpty() ? version : group + "/" + version;
   }
 
-  public String groupVersion() {
-    return apiVersion();
-  }
-
   /** Key of this resource in the store, independent of the version it is served under. */
   public String storeKey() {
     return group + "/" + plural;

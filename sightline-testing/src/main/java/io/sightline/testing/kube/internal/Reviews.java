@@ -142,6 +142,26 @@ final class Reviews {
         }
       }
       case "SelfSubjectReview" -> status.set("userInfo", caller.toJson());
+      case "SelfSubjectRulesReview" -> {
+        ArrayNode resourceRules = status.putArray("resourceRules");
+        ArrayNode nonResourceRules = status.putArray("nonResourceRules");
+        for (JsonNode rule : c.rbac.rulesFor(caller, spec.path("namespace").asText(""))) {
+          if (rule.has("nonResourceURLs")) {
+            ObjectNode r = nonResourceRules.addObject();
+            r.set("verbs", rule.path("verbs"));
+            r.set("nonResourceURLs", rule.path("nonResourceURLs"));
+          } else {
+            ObjectNode r = resourceRules.addObject();
+            r.set("verbs", rule.path("verbs"));
+            r.set("apiGroups", rule.path("apiGroups"));
+            r.set("resources", rule.path("resources"));
+            if (rule.has("resourceNames")) {
+              r.set("resourceNames", rule.path("resourceNames"));
+            }
+          }
+        }
+        status.put("incomplete", false);
+      }
       case "SelfSubjectAccessReview" -> decide(c, caller, spec, "", status);
       case "SubjectAccessReview", "LocalSubjectAccessReview" -> {
         List<String> groups = new ArrayList<>();

@@ -193,4 +193,44 @@ class ConnectionProvisioningTest {
       assertThat(hardened.body() + verify.body()).doesNotContain(kube.adminToken());
     }
   }
+
+  @Test
+  @DisplayName(
+      "an update with adminKubeconfig re-provisions: a new target namespace gets its deployer")
+  void updateReprovisions() throws Exception {
+    try (FakeKubeApiServer kube = FakeKubeApiServer.builder().version("1.30").start()) {
+      assertThat(
+              h.post(
+                      "/api/v1/connections",
+                      creator,
+                      azureBody("prod", kube.adminKubeconfig(), "web").toString())
+                  .status())
+          .isEqualTo(201);
+      Harness.Response r =
+          h.send(
+              h.req("/api/v1/connections/prod", creator)
+                  .header("Content-Type", "application/json")
+                  .PUT(
+                      HttpRequest.BodyPublishers.ofString(
+                          azureBody("prod", kube.adminKubeconfig(), "web", "api").toString()))
+                  .build());
+      assertThat(r.status()).as("%s", r).isEqualTo(200);
+      assertThat(r.json().get("deployers").has("api")).isTrue();
+      assertThat(r.json().get("namespaces").toString()).isEqualTo("[\"web\",\"api\"]");
+      assertThat(r.json().get("verified").asBoolean()).isTrue();
+      Harness.Response withoutAdmin =
+          h.send(
+              h.req("/api/v1/connections/prod", creator)
+                  .header("Content-Type", "application/json")
+                  .PUT(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"name\":\"prod\",\"kind\":\"kubernetes\",\"authorizationType\":"
+                              + "\"AzureSubscription\",\"namespaces\":[\"web\",\"api\"],"
+                              + "\"description\":\"kept provisioning\"}"))
+                  .build());
+      assertThat(withoutAdmin.status()).as("%s", withoutAdmin).isEqualTo(200);
+      assertThat(withoutAdmin.json().get("homeNamespace").asText()).isEqualTo("sightline-prod");
+      assertThat(withoutAdmin.json().get("verified").asBoolean()).isTrue();
+    }
+  }
 }

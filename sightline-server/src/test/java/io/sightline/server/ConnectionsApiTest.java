@@ -523,7 +523,7 @@ class ConnectionsApiTest {
         post(
             "/api/v1/connections?verify=false",
             creator,
-            kubeconfigBody("big", "a: " + "x".repeat(2 * 1024 * 1024)));
+            kubeconfigBody("big", "a: " + "x".repeat(1024 * 1024 + 10)));
     assertThat(r.status()).isEqualTo(413);
 
     r =

@@ -407,10 +407,14 @@ public final class ConnectionRoutes {
     out.put("verified", r.verified());
     if (r.verifiedAt() != null) {
       out.put("verifiedAt", r.verifiedAt().toString());
+    } else {
+      out.putNull("verifiedAt");
     }
     List<String> warnings = new ArrayList<>();
     List<Connections.Verification> last = tx.connections().verifications(r.id(), 1);
-    if (!last.isEmpty()) {
+    if (last.isEmpty()) {
+      out.putNull("lastProbe");
+    } else {
       Connections.Verification v = last.get(0);
       ObjectNode lp = out.putObject("lastProbe");
       lp.put("at", v.at().toString());

@@ -431,14 +431,45 @@ public final class ConnectionCommand {
     @Option(names = "--force", description = "Delete even if deprovisioning fails.")
     boolean force;
 
+    @Option(
+        names = "--admin-kubeconfig",
+        paramLabel = "FILE",
+        description =
+            "Cluster-admin kubeconfig to remove provisioned objects with (the stored minter token"
+                + " may not delete the RoleBindings in target namespaces).")
+    Path adminKubeconfig;
+
     public Delete(CliContext ctx) {
       this.ctx = ctx;
     }
 
     @Override
-    public Integer call() {
-      JsonNode answer =
-          ctx.client(client.server).delete(BASE + "/" + enc(name) + (force ? "?force=true" : ""));
+    public Integer call() throws IOException {
+      ObjectNode body = null;
+      if (adminKubeconfig != null) {
+        body = Json.MAPPER.createObjectNode();
+        body.put("adminKubeconfig", Files.readString(adminKubeconfig, StandardCharsets.UTF_8));
+      }
+      JsonNode answer;
+      try {
+        answer =
+            ctx.client(client.server)
+                .send("DELETE", BASE + "/" + enc(name) + (force ? "?force=true" : ""), body);
+      } catch (ApiException e) {
+        if (e.problem() != null) {
+          for (JsonNode left : e.problem().path("leftBehind")) {
+            ctx.err()
+                .printf("  would be left behind: %s%n", left.isTextual() ? left.asText() : left);
+          }
+          if ("DEPROVISION_FAILED".equals(e.code())) {
+            ctx.err()
+                .println(
+                    "  Give --admin-kubeconfig FILE to remove them, or --force to delete the"
+                        + " connection and leave them.");
+          }
+        }
+        throw e;
+      }
       if (output.json()) {
         Json.print(ctx.out(), answer);
       }
@@ -503,12 +534,13 @@ public final class ConnectionCommand {
         Json.print(ctx.out(), answer);
         return 0;
       }
-      Table t = new Table("NAME", "KIND", "AUTHORIZATION", "VERIFIED", "STILL NEEDS");
+      Table t = new Table("NAME", "FROM", "KIND", "AUTHORIZATION", "VERIFIED", "STILL NEEDS");
       for (JsonNode c : answer.path("created")) {
         List<String> needs = new ArrayList<>();
         c.path("needs").forEach(n -> needs.add(n.asText()));
         t.row(
             Json.text(c, "name"),
+            Json.text(c, "sourceName"),
             Json.text(c, "kind"),
             Json.text(c, "authorizationType"),
             c.path("verified").asBoolean() ? "yes" : "no",

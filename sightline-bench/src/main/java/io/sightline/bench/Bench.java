@@ -58,6 +58,7 @@ public final class Bench {
     List<Result> results = new ArrayList<>();
     results.addAll(ServerStartFigures.run(ctx));
     results.addAll(EmulatorFigures.run(ctx));
+    results.addAll(ProbeFigures.run(ctx));
     return results;
   }
 

@@ -33,6 +33,7 @@ public final class AzureSubscriptionConnection implements ConnectionType {
   public static final String ACCEPT_UNTRUSTED_CERTS = "acceptUntrustedCerts";
   public static final String AZURE_SUBSCRIPTION_ID = "azureSubscriptionId";
   public static final String CLUSTER_ID = "clusterId";
+  public static final String RENEW_SERVICE_ACCOUNT = "renewServiceAccount";
 
   private static final List<FieldSpec> FIELDS =
       List.of(
@@ -78,6 +79,12 @@ public final class AzureSubscriptionConnection implements ConnectionType {
               AZURE_SUBSCRIPTION_ID,
               "Azure subscription id",
               "the subscription of the AKS cluster (informational until the azurerm kind exists)"),
+          FieldSpec.flag(
+                  RENEW_SERVICE_ACCOUNT,
+                  "Renew service account",
+                  "with adminKubeconfig on an update: re-provision and replace the minter's token"
+                      + " (the old one stops working)")
+              .notStored(),
           FieldSpec.text(
               CLUSTER_ID,
               "Cluster id",
@@ -172,7 +179,7 @@ public final class AzureSubscriptionConnection implements ConnectionType {
         spec.bool(CREATE_NAMESPACE),
         spec.bool(CLUSTER_ADMIN),
         DeployerRole.parse(spec.string(DEPLOYER_ROLE)),
-        false,
+        spec.bool(RENEW_SERVICE_ACCOUNT),
         null);
   }
 }

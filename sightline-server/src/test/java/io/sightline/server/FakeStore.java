@@ -97,9 +97,12 @@ final class FakeStore implements Store, StoreTx, ApiTokens, AuditLog {
   }
 
   @Override
-  public synchronized void rotateMasterKey(MasterKey newKey) {
+  public synchronized void rotateMasterKey(MasterKey newKey, io.sightline.core.AuditEvent audit) {
     ping();
     keyId = newKey.id();
+    if (audit != null) {
+      append(audit);
+    }
   }
 
   @Override

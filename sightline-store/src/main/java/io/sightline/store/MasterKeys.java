@@ -131,11 +131,22 @@ public final class MasterKeys {
    * @return the new key (its {@link MasterKey#id()} is safe to show)
    */
   public static MasterKey rotateKeyFile(Store store, Path file) {
+    return rotateKeyFile(store, file, k -> null);
+  }
+
+  /**
+   * As {@link #rotateKeyFile(Store, Path)}, with the audit record for the new key written in the
+   * re-wrap's transaction.
+   */
+  public static MasterKey rotateKeyFile(
+      Store store,
+      Path file,
+      java.util.function.Function<MasterKey, io.sightline.core.AuditEvent> audit) {
     Path target = file.toAbsolutePath().normalize();
     Path next = nextFile(target);
     MasterKey fresh = generate(target.toString());
     writeKeyFile(next, fresh);
-    store.rotateMasterKey(fresh);
+    store.rotateMasterKey(fresh, audit.apply(fresh));
     try {
       Files.move(
           next,

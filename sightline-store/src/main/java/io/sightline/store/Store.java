@@ -52,7 +52,15 @@ public interface Store extends AutoCloseable {
    * @throws io.sightline.core.SightlineException {@code MASTER_KEY_MISMATCH} when the database is
    *     no longer wrapped by this store's current key (rotated by another replica)
    */
-  void rotateMasterKey(MasterKey newKey);
+  default void rotateMasterKey(MasterKey newKey) {
+    rotateMasterKey(newKey, null);
+  }
+
+  /**
+   * As {@link #rotateMasterKey(MasterKey)}, appending {@code audit} (when not null) in the same
+   * transaction as the re-wrap: the rotation and its audit record commit together or not at all.
+   */
+  void rotateMasterKey(MasterKey newKey, io.sightline.core.AuditEvent audit);
 
   @Override
   void close();

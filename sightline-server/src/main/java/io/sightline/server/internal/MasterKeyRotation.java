@@ -64,9 +64,8 @@ public final class MasterKeyRotation {
         throw SightlineException.badRequest(
             "SAME_MASTER_KEY", "newKey", "newKey is the current master key: generate a new one");
       }
-      store.rotateMasterKey(next);
+      store.rotateMasterKey(next, event(actor, requestId, previous, next, "environment"));
       current = next;
-      audit(actor, requestId, previous, next, "environment");
       log.info("master key rotated from {} to {} (SIGHTLINE_MASTER_KEY)", previous.id(), next.id());
       return new Result(
           next.id(),
@@ -82,10 +81,10 @@ public final class MasterKeyRotation {
               + keyFile
               + ": the server generates the new key itself; send no newKey");
     }
-    next = MasterKeys.rotateKeyFile(store, keyFile);
+    next =
+        MasterKeys.rotateKeyFile(store, keyFile, k -> event(actor, requestId, previous, k, "file"));
     current = next;
     fsyncDirectory(keyFile.toAbsolutePath().getParent());
-    audit(actor, requestId, previous, next, "file");
     log.info("master key rotated from {} to {} ({})", previous.id(), next.id(), keyFile);
     return new Result(
         next.id(),
@@ -95,20 +94,16 @@ public final class MasterKeyRotation {
             + "; the old key is gone from disk (replace any backup of the key file)");
   }
 
-  private void audit(
+  /** The rotation's audit record, appended in the re-wrap's own transaction. */
+  private static AuditEvent event(
       String actor, String requestId, MasterKey previous, MasterKey next, String how) {
-    store.transact(
-        tx ->
-            tx.audit()
-                .append(
-                    new AuditEvent(
-                        "master-key.rotate",
-                        actor,
-                        "master-key",
-                        "success",
-                        requestId,
-                        Map.of(
-                            "previousKeyId", previous.id(), "keyId", next.id(), "source", how))));
+    return new AuditEvent(
+        "master-key.rotate",
+        actor,
+        "master-key",
+        "success",
+        requestId,
+        Map.of("previousKeyId", previous.id(), "keyId", next.id(), "source", how));
   }
 
   private static void fsyncDirectory(Path dir) {

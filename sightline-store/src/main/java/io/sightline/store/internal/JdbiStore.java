@@ -301,9 +301,16 @@ public final class JdbiStore implements Store {
   }
 
   @Override
-  public void rotateMasterKey(MasterKey newKey) {
+  public void rotateMasterKey(MasterKey newKey, io.sightline.core.AuditEvent audit) {
     Keyring.RotationResult result =
-        transact(tx -> keyring.rotate(((Tx) tx).handle, newKey, clock.instant()));
+        transact(
+            tx -> {
+              Keyring.RotationResult r = keyring.rotate(((Tx) tx).handle, newKey, clock.instant());
+              if (audit != null) {
+                tx.audit().append(audit);
+              }
+              return r;
+            });
     keyring.switchTo(newKey);
     log.info(
         "rotated the master key to id {}: re-wrapped {} data keys and {} audit keys",

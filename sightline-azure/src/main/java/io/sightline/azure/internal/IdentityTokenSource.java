@@ -1,0 +1,91 @@
+package io.sightline.azure.internal;
+
+import com.azure.core.credential.TokenCredential;
+import com.azure.core.credential.TokenRequestContext;
+import io.sightline.azure.AccessToken;
+import io.sightline.azure.AzureTokenSource;
+import io.sightline.core.SecretValue;
+import io.sightline.core.SightlineException;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An azure-identity {@link TokenCredential} behind a hard deadline: the call runs on a daemon
+ * thread, and the caller gets ENTRA_AUTH_FAILED when the deadline passes, whatever the credential
+ * is doing (a stalled token endpoint, a device code nobody enters).
+ */
+public final class IdentityTokenSource implements AzureTokenSource {
+  private static final Logger log = LoggerFactory.getLogger(IdentityTokenSource.class);
+
+  private static final ExecutorService CALLS =
+      Executors.newCachedThreadPool(
+          new ThreadFactory() {
+            private final AtomicInteger n = new AtomicInteger();
+
+            @Override
+            public Thread newThread(Runnable r) {
+              Thread t = new Thread(r, "sightline-entra-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            }
+          });
+
+  private final TokenCredential credential;
+  private final String scheme;
+  private final String who;
+  private final String endpoint;
+
+  public IdentityTokenSource(
+      TokenCredential credential, String scheme, String who, String endpoint) {
+    this.credential = credential;
+    this.scheme = scheme;
+    this.who = who;
+    this.endpoint = endpoint;
+  }
+
+  @Override
+  public String scheme() {
+    return scheme;
+  }
+
+  @Override
+  public AccessToken token(String scope, Duration deadline) {
+    TokenRequestContext ctx = new TokenRequestContext().addScopes(scope);
+    Future<com.azure.core.credential.AccessToken> call =
+        CALLS.submit(() -> credential.getTokenSync(ctx));
+    try {
+      com.azure.core.credential.AccessToken t =
+          call.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+      return new AccessToken(SecretValue.of(t.getToken()), t.getExpiresAt().toInstant());
+    } catch (TimeoutException e) {
+      call.cancel(true);
+      throw EntraErrors.failed(
+          "Entra ID sign-in ("
+              + scheme
+              + (who == null ? "" : ", " + who)
+              + ") failed: "
+              + endpoint
+              + " did not answer within "
+              + deadline.toMillis()
+              + " ms — check that the authority host is reachable from the server",
+          null);
+    } catch (ExecutionException e) {
+      SightlineException mapped = EntraErrors.map(e.getCause(), scheme, who);
+      log.debug("Entra sign-in failed ({}): {}", scheme, mapped.getMessage(), e.getCause());
+      throw mapped;
+    } catch (InterruptedException e) {
+      call.cancel(true);
+      Thread.currentThread().interrupt();
+      throw EntraErrors.failed("Entra ID sign-in (" + scheme + ") was interrupted", e);
+    }
+  }
+}

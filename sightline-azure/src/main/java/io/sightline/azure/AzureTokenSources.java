@@ -31,9 +31,42 @@ public final class AzureTokenSources {
   /** Retries of transient failures (5xx, 429, I/O) inside the caller's deadline. */
   private static final int MAX_RETRY = 1;
 
+  /** Whether tokens are reused between requests. */
+  public enum TokenCache {
+    /** Every request goes to Entra: no token is shared between tasks (the default). */
+    NONE,
+    /** MSAL's in-memory cache answers until shortly before a token expires. */
+    SHARED
+  }
+
+  /** A token source that asks Entra for a fresh token on every request. */
   public static AzureTokenSource create(TokenSpec spec, AzureEnvironment env) {
-    String authority = env.cloud().authorityHostString();
+    return create(spec, env, TokenCache.NONE);
+  }
+
+  public static AzureTokenSource create(TokenSpec spec, AzureEnvironment env, TokenCache cache) {
     com.azure.core.http.HttpClient http = AzureHttp.forIdentity(env);
+    Built first = build(spec, env, http);
+    java.util.function.Supplier<TokenCredential> credentials;
+    if (cache == TokenCache.SHARED) {
+      credentials = first::credential;
+    } else {
+      java.util.concurrent.atomic.AtomicReference<TokenCredential> unused =
+          new java.util.concurrent.atomic.AtomicReference<>(first.credential());
+      credentials =
+          () -> {
+            TokenCredential c = unused.getAndSet(null);
+            return c != null ? c : build(spec, env, http).credential();
+          };
+    }
+    return new IdentityTokenSource(
+        credentials, spec.scheme(), first.who(), env.cloud().authorityHostString());
+  }
+
+  private record Built(TokenCredential credential, String who) {}
+
+  private static Built build(
+      TokenSpec spec, AzureEnvironment env, com.azure.core.http.HttpClient http) {
     TokenCredential credential;
     String who;
     if (spec instanceof TokenSpec.ClientSecret s) {
@@ -133,7 +166,7 @@ public final class AzureTokenSources {
     } else {
       throw new IllegalArgumentException("unknown token spec " + spec.getClass());
     }
-    return new IdentityTokenSource(credential, spec.scheme(), who, authority);
+    return new Built(credential, who);
   }
 
   private static String client(String clientId, String tenantId) {

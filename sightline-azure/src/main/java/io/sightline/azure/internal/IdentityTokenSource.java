@@ -39,7 +39,7 @@ public final class IdentityTokenSource implements AzureTokenSource {
             }
           });
 
-  private final TokenCredential credential;
+  private final java.util.function.Supplier<TokenCredential> credentials;
   private final String scheme;
   private final String who;
   private final String endpoint;
@@ -60,6 +60,7 @@ public final class IdentityTokenSource implements AzureTokenSource {
   @Override
   public AccessToken token(String scope, Duration deadline) {
     TokenRequestContext ctx = new TokenRequestContext().addScopes(scope);
+    TokenCredential credential = credentials.get();
     Future<com.azure.core.credential.AccessToken> call =
         CALLS.submit(() -> credential.getTokenSync(ctx));
     try {

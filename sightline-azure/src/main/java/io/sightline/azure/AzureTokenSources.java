@@ -35,7 +35,7 @@ public final class AzureTokenSources {
   public enum TokenCache {
     /** Every request goes to Entra: no token is shared between tasks (the default). */
     NONE,
-    /** MSAL's in-memory cache answers until shortly before a token expires. */
+    /** A token is reused for its scope until 5 minutes before it expires. */
     SHARED
   }
 
@@ -45,22 +45,39 @@ public final class AzureTokenSources {
   }
 
   public static AzureTokenSource create(TokenSpec spec, AzureEnvironment env, TokenCache cache) {
+    java.net.URI authority = env.cloud().authorityHost();
+    if (!(spec instanceof TokenSpec.ManagedIdentity)
+        && !(spec instanceof TokenSpec.AzureCli)
+        && !env.allows(authority)) {
+      throw new io.sightline.core.SightlineException(
+          io.sightline.api.probe.DiagnosisCode.EGRESS_DENIED.name(),
+          502,
+          "environment",
+          "Entra ID sign-in ("
+              + spec.scheme()
+              + ") refused: egress to "
+              + authority.getScheme()
+              + "://"
+              + authority.getAuthority()
+              + " is not allowed by the server's egress rules",
+          null,
+          null);
+    }
     com.azure.core.http.HttpClient http = AzureHttp.forIdentity(env);
     Built first = build(spec, env, http);
-    java.util.function.Supplier<TokenCredential> credentials;
-    if (cache == TokenCache.SHARED) {
-      credentials = first::credential;
-    } else {
-      java.util.concurrent.atomic.AtomicReference<TokenCredential> unused =
-          new java.util.concurrent.atomic.AtomicReference<>(first.credential());
-      credentials =
-          () -> {
-            TokenCredential c = unused.getAndSet(null);
-            return c != null ? c : build(spec, env, http).credential();
-          };
-    }
+    java.util.concurrent.atomic.AtomicReference<TokenCredential> unused =
+        new java.util.concurrent.atomic.AtomicReference<>(first.credential());
+    java.util.function.Supplier<TokenCredential> credentials =
+        () -> {
+          TokenCredential c = unused.getAndSet(null);
+          return c != null ? c : build(spec, env, http).credential();
+        };
     return new IdentityTokenSource(
-        credentials, spec.scheme(), first.who(), env.cloud().authorityHostString());
+        credentials,
+        cache == TokenCache.SHARED,
+        spec.scheme(),
+        first.who(),
+        env.cloud().authorityHostString());
   }
 
   private record Built(TokenCredential credential, String who) {}

@@ -40,13 +40,25 @@ public final class IdentityTokenSource implements AzureTokenSource {
           });
 
   private final java.util.function.Supplier<TokenCredential> credentials;
+  private final boolean shared;
+  private final java.util.Map<String, AccessToken> cache =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final String scheme;
   private final String who;
   private final String endpoint;
 
+  /**
+   * @param credentials gives the credential for each request: the same one (MSAL's cache is shared)
+   *     or a new one (every request goes to Entra)
+   */
   public IdentityTokenSource(
-      TokenCredential credential, String scheme, String who, String endpoint) {
-    this.credential = credential;
+      java.util.function.Supplier<TokenCredential> credentials,
+      boolean shared,
+      String scheme,
+      String who,
+      String endpoint) {
+    this.credentials = credentials;
+    this.shared = shared;
     this.scheme = scheme;
     this.who = who;
     this.endpoint = endpoint;
@@ -59,6 +71,13 @@ public final class IdentityTokenSource implements AzureTokenSource {
 
   @Override
   public AccessToken token(String scope, Duration deadline) {
+    if (shared) {
+      AccessToken hit = cache.get(scope);
+      if (hit != null
+          && java.time.Instant.now().plus(Duration.ofMinutes(5)).isBefore(hit.expiresAt())) {
+        return hit;
+      }
+    }
     TokenRequestContext ctx = new TokenRequestContext().addScopes(scope);
     TokenCredential credential = credentials.get();
     Future<com.azure.core.credential.AccessToken> call =
@@ -66,7 +85,12 @@ public final class IdentityTokenSource implements AzureTokenSource {
     try {
       com.azure.core.credential.AccessToken t =
           call.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
-      return new AccessToken(SecretValue.of(t.getToken()), t.getExpiresAt().toInstant());
+      AccessToken token =
+          new AccessToken(SecretValue.of(t.getToken()), t.getExpiresAt().toInstant());
+      if (shared) {
+        cache.put(scope, token);
+      }
+      return token;
     } catch (TimeoutException e) {
       call.cancel(true);
       throw EntraErrors.failed(

@@ -60,7 +60,10 @@ public final class OidcIssuer {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The signing key type. */
+  /**
+   * The signing key type. Entra ID verifies federated assertions signed with RS256 only, so {@code
+   * RSA_2048} is the default; {@code EC_P256} (ES256) suits other relying parties.
+   */
   public enum KeyType {
     EC_P256,
     RSA_2048
@@ -114,7 +117,7 @@ public final class OidcIssuer {
   }
 
   public OidcIssuer(String issuerUrl, String serverName, KeyStorage storage) {
-    this(issuerUrl, serverName, storage, KeyType.EC_P256, Clock.systemUTC());
+    this(issuerUrl, serverName, storage, KeyType.RSA_2048, Clock.systemUTC());
   }
 
   public String issuerUrl() {

@@ -282,6 +282,55 @@ class AzureTokenSourcesTest {
   }
 
   @Test
+  void anUnknownClientIsAadsts700016() {
+    failsWith(
+        () ->
+            aks(
+                new TokenSpec.ClientSecret(
+                    TENANT, "deadbeef-0000-4000-8000-000000000000", SecretValue.of(SECRET))),
+        "700016");
+  }
+
+  @Test
+  void aWrongUserPasswordIsAadsts50126() {
+    failsWith(
+        () ->
+            aks(
+                new TokenSpec.UsernamePassword(
+                    TENANT, PUBLIC_APP, alice.upn(), SecretValue.of("wrong"))),
+        "50126");
+  }
+
+  @Test
+  void aCaBundleFileIsTrustedAndAnotherCaIsNot() throws Exception {
+    Path bundle = azure.writeCaBundle(dir.resolve("ca.pem"));
+    AzureEnvironment viaBundle =
+        AzureEnvironment.builder()
+            .cloud(env.cloud())
+            .sslContext(AzureTls.caBundle(bundle))
+            .egress(u -> "127.0.0.1".equals(u.getHost()))
+            .build();
+    TokenSpec spec = new TokenSpec.ClientSecret(TENANT, SECRET_APP, SecretValue.of(SECRET));
+    assertThat(claims(AzureTokenSources.create(spec, viaBundle).token(AKS, DEADLINE)))
+        .containsEntry("appid", SECRET_APP);
+
+    AzureEnvironment otherCa =
+        AzureEnvironment.builder()
+            .cloud(env.cloud())
+            .caBundlePem(io.sightline.testing.pki.TestCa.create("someone-else").certPem())
+            .egress(u -> "127.0.0.1".equals(u.getHost()))
+            .build();
+    assertThatThrownBy(() -> AzureTokenSources.create(spec, otherCa).token(AKS, DEADLINE))
+        .isInstanceOf(SightlineException.class)
+        .hasMessageContaining("TLS certificate is not trusted")
+        .extracting(t -> ((SightlineException) t).code())
+        .isEqualTo("ENTRA_AUTH_FAILED");
+    assertThatThrownBy(() -> AzureTls.caBundlePem("not a certificate"))
+        .isInstanceOf(SightlineException.class)
+        .hasMessageContaining("CA bundle");
+  }
+
+  @Test
   void anUnknownTenantIsAadsts90002() {
     failsWith(
         () ->

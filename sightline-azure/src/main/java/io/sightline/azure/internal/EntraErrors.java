@@ -79,6 +79,16 @@ public final class EntraErrors {
       return new SightlineException(
           DiagnosisCode.EGRESS_DENIED.name(), 502, null, prefix + root.getMessage(), null, t);
     }
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof javax.net.ssl.SSLException
+          || (c.getMessage() != null && c.getMessage().contains("PKIX path"))) {
+        return failed(
+            prefix
+                + "the authority host's TLS certificate is not trusted — give the CA bundle that"
+                + " signed it",
+            t);
+      }
+    }
     String msg = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     return failed(prefix + firstLine(msg), t);
   }

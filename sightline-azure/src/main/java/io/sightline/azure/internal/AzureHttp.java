@@ -1,0 +1,85 @@
+package io.sightline.azure.internal;
+
+import com.azure.core.http.HttpClient;
+import com.azure.core.http.HttpRequest;
+import com.azure.core.http.HttpResponse;
+import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
+import com.azure.core.util.Context;
+import io.sightline.azure.AzureEnvironment;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import reactor.core.publisher.Mono;
+
+/**
+ * azure-core's {@link HttpClient} for azure-identity: the JDK HttpClient (not Netty) with the
+ * environment's TLS trust, no proxy, and the environment's egress check on every request.
+ */
+public final class AzureHttp {
+  private AzureHttp() {}
+
+  /** How long an abandoned, stalled request may keep its thread (callers give up much earlier). */
+  static final Duration ABANDON_AFTER = Duration.ofSeconds(60);
+
+  public static java.net.http.HttpClient jdk(AzureEnvironment env) {
+    return java.net.http.HttpClient.newBuilder()
+        .sslContext(env.sslContext())
+        .proxy(java.net.http.HttpClient.Builder.NO_PROXY)
+        .connectTimeout(env.connectTimeout())
+        .followRedirects(java.net.http.HttpClient.Redirect.NEVER)
+        .build();
+  }
+
+  public static HttpClient forIdentity(AzureEnvironment env) {
+    HttpClient jdk =
+        new JdkHttpClientBuilder(
+                java.net.http.HttpClient.newBuilder()
+                    .sslContext(env.sslContext())
+                    .proxy(java.net.http.HttpClient.Builder.NO_PROXY))
+            .connectionTimeout(env.connectTimeout())
+            .responseTimeout(ABANDON_AFTER)
+            .readTimeout(ABANDON_AFTER)
+            .build();
+    return new HttpClient() {
+      @Override
+      public Mono<HttpResponse> send(HttpRequest request) {
+        return send(request, Context.NONE);
+      }
+
+      @Override
+      public Mono<HttpResponse> send(HttpRequest request, Context context) {
+        String refused = refused(env, request);
+        return refused != null
+            ? Mono.error(new EgressDeniedException(refused))
+            : jdk.send(request, context);
+      }
+
+      @Override
+      public HttpResponse sendSync(HttpRequest request, Context context) {
+        String refused = refused(env, request);
+        if (refused != null) {
+          throw new EgressDeniedException(refused);
+        }
+        return jdk.sendSync(request, context);
+      }
+    };
+  }
+
+  private static String refused(AzureEnvironment env, HttpRequest request) {
+    try {
+      URI uri = request.getUrl().toURI();
+      return env.allows(uri) ? null : uri.getScheme() + "://" + uri.getAuthority();
+    } catch (URISyntaxException e) {
+      return String.valueOf(request.getUrl());
+    }
+  }
+
+  /** A request refused by the egress rules before any byte was sent. */
+  public static final class EgressDeniedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public EgressDeniedException(String target) {
+      super("egress to " + target + " is not allowed");
+    }
+  }
+}

@@ -1,6 +1,7 @@
 package io.sightline.server;
 
 import io.sightline.core.SecretValue;
+import io.sightline.kubernetes.EgressPolicy;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.InetAddress;
@@ -47,7 +48,11 @@ public record ServerConfig(
     SecretValue masterKey,
     Path masterKeyFile,
     SecretValue bootstrapToken,
-    int dbPoolSize) {
+    int dbPoolSize,
+    List<String> egressAllow,
+    List<String> egressDeny,
+    List<String> egressPrivateRanges,
+    int probesPerMinute) {
 
   /** Output format of the log. */
   public enum LogFormat {
@@ -76,6 +81,18 @@ public record ServerConfig(
   public static final String BOOTSTRAP_TOKEN = "sightline.bootstrap-token";
   public static final String BOOTSTRAP_TOKEN_FILE = "sightline.bootstrap-token-file";
 
+  /** CIDR ranges outbound calls to user-supplied addresses may reach (empty: all but denied). */
+  public static final String EGRESS_ALLOW = "sightline.egress.allow";
+
+  /** CIDR ranges they may never reach (on top of the always-denied metadata/link-local ones). */
+  public static final String EGRESS_DENY = "sightline.egress.deny";
+
+  /** CIDR ranges that count as private for PRIVATE_ENDPOINT_UNREACHABLE. */
+  public static final String EGRESS_PRIVATE_RANGES = "sightline.egress.private-ranges";
+
+  /** Probes each caller may start per minute (a burst of that many, refilled over a minute). */
+  public static final String PROBE_RATE = "sightline.probe.rate";
+
   /** Every key with its default (null: none). Secrets are accepted from the environment only. */
   private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
 
@@ -102,6 +119,10 @@ public record ServerConfig(
     DEFAULTS.put(MASTER_KEY_FILE, null);
     DEFAULTS.put(BOOTSTRAP_TOKEN, null);
     DEFAULTS.put(BOOTSTRAP_TOKEN_FILE, null);
+    DEFAULTS.put(EGRESS_ALLOW, null);
+    DEFAULTS.put(EGRESS_DENY, null);
+    DEFAULTS.put(EGRESS_PRIVATE_RANGES, String.join(",", EgressPolicy.DEFAULT_PRIVATE_RANGES));
+    DEFAULTS.put(PROBE_RATE, "30");
   }
 
   private static final int MAX_YAML_BYTES = 256 * 1024;
@@ -112,6 +133,21 @@ public record ServerConfig(
     Objects.requireNonNull(logFormat, "logFormat");
     Objects.requireNonNull(tokenTtl, "tokenTtl");
     Objects.requireNonNull(auditCheckpointInterval, "auditCheckpointInterval");
+    egressAllow = egressAllow == null ? List.of() : List.copyOf(egressAllow);
+    egressDeny = egressDeny == null ? List.of() : List.copyOf(egressDeny);
+    egressPrivateRanges =
+        egressPrivateRanges == null
+            ? EgressPolicy.DEFAULT_PRIVATE_RANGES
+            : List.copyOf(egressPrivateRanges);
+  }
+
+  /** The egress rules for probes and provisioning, from the three egress keys. */
+  public EgressPolicy egressPolicy() {
+    return EgressPolicy.builder()
+        .allow(egressAllow)
+        .deny(egressDeny)
+        .privateRanges(egressPrivateRanges)
+        .build();
   }
 
   /** Every known dotted key, in a stable order. */
@@ -380,6 +416,10 @@ public record ServerConfig(
             "both SIGHTLINE_MASTER_KEY and SIGHTLINE_MASTER_KEY_FILE are set: keep only one");
       }
       SecretValue bootstrap = secretOrFile(BOOTSTRAP_TOKEN, BOOTSTRAP_TOKEN_FILE);
+      List<String> allow = cidrs(EGRESS_ALLOW);
+      List<String> deny = cidrs(EGRESS_DENY);
+      List<String> privateRanges = cidrs(EGRESS_PRIVATE_RANGES);
+      int probeRate = integer(PROBE_RATE, 1, 100000, "a number of probes per minute per caller");
       return new ServerConfig(
           port,
           bind,
@@ -398,7 +438,36 @@ public record ServerConfig(
           masterKey,
           masterKeyFile,
           bootstrap,
-          pool);
+          pool,
+          allow,
+          deny,
+          privateRanges,
+          probeRate);
+    }
+
+    /** A comma list of CIDR ranges, each checked. */
+    private List<String> cidrs(String key) {
+      String v = str(key);
+      if (v == null) {
+        return List.of();
+      }
+      List<String> out = new java.util.ArrayList<>();
+      for (String part : v.split(",")) {
+        if (part.isBlank()) {
+          continue;
+        }
+        try {
+          EgressPolicy.builder().deny(part.strip()).build();
+        } catch (IllegalArgumentException e) {
+          throw bad(
+              key,
+              "has \""
+                  + part.strip()
+                  + "\", which is not a CIDR range: give a comma list like 10.0.0.0/8,fd00::/8");
+        }
+        out.add(part.strip());
+      }
+      return List.copyOf(out);
     }
 
     private String str(String key) {

@@ -13,6 +13,9 @@ import io.sightline.core.AuditEvent;
 import io.sightline.core.Principal;
 import io.sightline.core.SecretValue;
 import io.sightline.core.SightlineException;
+import io.sightline.kubernetes.ClusterProber;
+import io.sightline.kubernetes.EgressPolicy;
+import io.sightline.kubernetes.ProbeRateLimiter;
 import io.sightline.server.http.ApiRoute;
 import io.sightline.server.http.HttpApp;
 import io.sightline.server.http.OpenApiDocument;
@@ -22,6 +25,7 @@ import io.sightline.server.internal.Tls;
 import io.sightline.server.logging.Logging;
 import io.sightline.server.routes.AdminRoutes;
 import io.sightline.server.routes.AuditRoutes;
+import io.sightline.server.routes.ConnectionRoutes;
 import io.sightline.server.routes.MeRoutes;
 import io.sightline.server.routes.Services;
 import io.sightline.server.routes.TokenRoutes;
@@ -44,6 +48,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -81,6 +86,7 @@ public final class SightlineServer implements AutoCloseable {
   private Store store;
   private Javalin app;
   private AuditCheckpoints checkpoints;
+  private ClusterProber prober;
   private List<ApiRoute> routes = List.of();
   private String url;
   private long httpMs;
@@ -148,6 +154,8 @@ public final class SightlineServer implements AutoCloseable {
     long storeMs = (System.nanoTime() - t0) / 1_000_000;
     try {
       ApiTokens.CreatedToken created = bootstrapAdminToken();
+      EgressPolicy egress = config.egressPolicy();
+      prober = new ClusterProber(egress);
       checkpoints =
           new AuditCheckpoints(
               store, config.auditCheckpointFile(), config.auditCheckpointInterval());
@@ -157,10 +165,14 @@ public final class SightlineServer implements AutoCloseable {
               clock,
               config.tokenTtl(),
               new MasterKeyRotation(store, key, keyFile),
-              checkpoints);
+              checkpoints,
+              egress,
+              prober,
+              new ProbeRateLimiter(config.probesPerMinute(), Duration.ofMinutes(1)));
       List<ApiRoute> all = new ArrayList<>();
       all.addAll(MeRoutes.routes());
       all.addAll(TokenRoutes.routes(services));
+      all.addAll(ConnectionRoutes.routes(services));
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
       routes = List.copyOf(all);
@@ -499,6 +511,10 @@ public final class SightlineServer implements AutoCloseable {
     if (checkpoints != null) {
       checkpoints.close();
       checkpoints = null;
+    }
+    if (prober != null) {
+      prober.close();
+      prober = null;
     }
     if (store != null) {
       store.close();

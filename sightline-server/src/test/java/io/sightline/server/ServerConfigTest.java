@@ -131,4 +131,24 @@ class ServerConfigTest {
     assertThatThrownBy(() -> ServerConfig.parseDuration("10x"))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void egressKeysAreCommaListsOfCidrRangesAndABadOneStopsStartup() {
+    ServerConfig c =
+        ServerConfig.load(
+            Map.of(ServerConfig.EGRESS_DENY, "10.0.0.0/8, 192.168.0.0/16"),
+            Map.of("SIGHTLINE_EGRESS_PRIVATE_RANGES", "127.0.0.2/32"),
+            null);
+    assertThat(c.egressDeny()).containsExactly("10.0.0.0/8", "192.168.0.0/16");
+    assertThat(c.egressPrivateRanges()).containsExactly("127.0.0.2/32");
+    assertThat(c.egressAllow()).isEmpty();
+    assertThat(ServerConfig.defaults().egressPrivateRanges())
+        .contains("10.0.0.0/8", "100.64.0.0/10");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                ServerConfig.load(Map.of(ServerConfig.EGRESS_ALLOW, "10.0.0.0/33"), Map.of(), null))
+        .isInstanceOf(StartupException.class)
+        .hasMessageContaining("10.0.0.0/33")
+        .hasMessageContaining("CIDR");
+  }
 }

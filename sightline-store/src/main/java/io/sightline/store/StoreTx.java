@@ -6,6 +6,9 @@ public interface StoreTx {
 
   AuditLog audit();
 
+  /** Stored connections, their secrets (sealed with this transaction's sealer) and history. */
+  Connections connections();
+
   /** Envelope encryption whose data keys are written in this transaction. */
   Sealer sealer();
 }

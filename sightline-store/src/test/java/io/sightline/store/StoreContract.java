@@ -359,6 +359,230 @@ abstract class StoreContract {
     return false;
   }
 
+  // ---------------------------------------------------------------- connections
+
+  private static Connections.ConnectionWrite write(String name, Map<String, SecretValue> secrets) {
+    return new Connections.ConnectionWrite(
+        name,
+        "kubernetes",
+        "Kubeconfig",
+        "the production cluster",
+        Map.of("clusterContext", "prod", "acceptUntrustedCerts", false),
+        secrets,
+        "https://127.0.0.1:6443",
+        false,
+        null);
+  }
+
+  @Test
+  @DisplayName("a connection is created with a UUID, found by name, and never returns its secrets")
+  void connectionsAreStoredWithSealedSecrets() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    Connections.ConnectionRecord c =
+        store.transact(
+            (StoreTx tx) ->
+                tx.connections()
+                    .create(
+                        write("prod", Map.of("kubeconfig", SecretValue.of("apiVersion: v1"))),
+                        "alice"));
+    assertThat(UUID.fromString(c.id())).isNotNull();
+    assertThat(c.name()).isEqualTo("prod");
+    assertThat(c.fields()).containsEntry("clusterContext", "prod");
+    assertThat(c.secretFields()).containsExactly("kubeconfig");
+    assertThat(c.verified()).isFalse();
+    assertThat(c.createdBy()).isEqualTo("alice");
+    assertThat(c.toString()).doesNotContain("apiVersion: v1");
+    assertThat(store.transact((StoreTx tx) -> tx.connections().find("prod")).orElseThrow().id())
+        .isEqualTo(c.id());
+    assertThat(
+            store
+                .transact((StoreTx tx) -> tx.connections().secrets(c.id()))
+                .get("kubeconfig")
+                .reveal())
+        .isEqualTo("apiVersion: v1");
+    assertThat(store.transact((StoreTx tx) -> tx.connections().list()))
+        .extracting(r -> r.name())
+        .containsExactly("prod");
+
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) -> tx.connections().create(write("prod", Map.of()), "bob")))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo("CONNECTION_EXISTS");
+              assertThat(e.status()).isEqualTo(409);
+            });
+  }
+
+  @Test
+  @DisplayName("an update keeps omitted secrets, replaces given ones and removes named ones")
+  void connectionUpdatesKeepOmittedSecrets() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    String id =
+        store
+            .transact(
+                (StoreTx tx) ->
+                    tx.connections()
+                        .create(
+                            write(
+                                "prod",
+                                Map.of(
+                                    "apiToken",
+                                    SecretValue.of("t1"),
+                                    "secret",
+                                    SecretValue.of("s1"))),
+                            "a"))
+            .id();
+    store.transact(
+        (StoreTx tx) ->
+            tx.connections()
+                .update(
+                    id,
+                    write("prod", Map.of("apiToken", SecretValue.of("t2"))),
+                    java.util.Set.of("secret")));
+    Map<String, SecretValue> secrets = store.transact((StoreTx tx) -> tx.connections().secrets(id));
+    assertThat(secrets).containsOnlyKeys("apiToken");
+    assertThat(secrets.get("apiToken").reveal()).isEqualTo("t2");
+  }
+
+  @Test
+  @DisplayName(
+      "verification history and provisioning state are kept and deleted with the connection")
+  void connectionHistoryAndProvisioning() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    String id =
+        store.transact((StoreTx tx) -> tx.connections().create(write("prod", Map.of()), "a")).id();
+    store.transact(
+        (StoreTx tx) -> {
+          tx.connections()
+              .addVerification(
+                  id,
+                  new Connections.Verification(
+                      T0, false, "UNAUTHORIZED", Map.of("serverUrl", "https://x")));
+          tx.connections()
+              .addVerification(
+                  id, new Connections.Verification(T0.plusSeconds(1), true, null, Map.of()));
+          tx.connections().setVerified(id, true, T0.plusSeconds(1));
+          tx.connections()
+              .setProvisioning(
+                  id,
+                  new Connections.ProvisioningState(
+                      "sightline-prod",
+                      Map.of("web", "sightline-deployer-web"),
+                      Map.of("serverUrl", "https://x"),
+                      true,
+                      T0),
+                  SecretValue.of("minter-token"));
+          return null;
+        });
+    List<Connections.Verification> history =
+        store.transact((StoreTx tx) -> tx.connections().verifications(id, 10));
+    assertThat(history).extracting(Connections.Verification::ok).containsExactly(true, false);
+    assertThat(history.get(1).diagnosis()).isEqualTo("UNAUTHORIZED");
+    Connections.ConnectionRecord c =
+        store.transact((StoreTx tx) -> tx.connections().findById(id)).orElseThrow();
+    assertThat(c.verified()).isTrue();
+    assertThat(c.provisioning().homeNamespace()).isEqualTo("sightline-prod");
+    assertThat(c.provisioning().deployers()).containsEntry("web", "sightline-deployer-web");
+    assertThat(c.provisioning().hasMinterToken()).isTrue();
+    assertThat(
+            store.transact((StoreTx tx) -> tx.connections().minterToken(id)).orElseThrow().reveal())
+        .isEqualTo("minter-token");
+
+    assertThat(store.transact((StoreTx tx) -> tx.connections().delete(id))).isTrue();
+    assertThat(store.transact((StoreTx tx) -> tx.connections().find("prod"))).isEmpty();
+    assertThat(countRows(store, "connection_verifications")).isZero();
+    assertThat(countRows(store, "connection_provisioning")).isZero();
+  }
+
+  @Test
+  @DisplayName("a connection created in a transaction that fails leaves no row and no secret")
+  void connectionCreateRollsBack() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) -> {
+                      tx.connections()
+                          .create(write("prod", Map.of("kubeconfig", SecretValue.of("x"))), "a");
+                      throw new IllegalStateException("verification failed");
+                    }))
+        .hasMessageContaining("verification failed");
+    assertThat(countRows(store, "connections")).isZero();
+    assertThat(countRows(store, "connection_secrets")).isZero();
+  }
+
+  @Test
+  @DisplayName("connection secret fields and minter tokens never appear in the raw database files")
+  void connectionCanaryNeverReachesTheDisk() throws Exception {
+    StoreConfig config = freshConfig();
+    Store store = open(config, keyA);
+    String canary = "CONNCANARY-" + UUID.randomUUID();
+    String minter = "MINTERCANARY-" + UUID.randomUUID();
+    String control = "CONNCONTROL-" + UUID.randomUUID();
+    store.transact(
+        (StoreTx tx) -> {
+          Connections.ConnectionWrite w =
+              new Connections.ConnectionWrite(
+                  "canary",
+                  "kubernetes",
+                  "Kubeconfig",
+                  control,
+                  Map.of(),
+                  Map.of("kubeconfig", SecretValue.of(canary)),
+                  null,
+                  false,
+                  null);
+          String id = tx.connections().create(w, "a").id();
+          tx.connections()
+              .setProvisioning(
+                  id,
+                  new Connections.ProvisioningState(
+                      "sightline-canary", Map.of(), Map.of(), true, T0),
+                  SecretValue.of(minter));
+          return null;
+        });
+    List<java.nio.file.Path> files = rawFiles(store, config);
+    boolean controlFound = false;
+    for (java.nio.file.Path f : files) {
+      byte[] raw = java.nio.file.Files.readAllBytes(f);
+      controlFound |= contains(raw, control);
+      assertThat(contains(raw, canary)).as("connection secret in " + f).isFalse();
+      assertThat(contains(raw, minter)).as("minter token in " + f).isFalse();
+    }
+    assertThat(controlFound).as("the plain description is found by the scan").isTrue();
+  }
+
+  @Test
+  @DisplayName("a sealed connection secret copied to another connection does not open there")
+  void connectionSecretsAreBoundToTheirConnection() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    String a =
+        store
+            .transact(
+                (StoreTx tx) ->
+                    tx.connections()
+                        .create(write("a", Map.of("apiToken", SecretValue.of("x"))), "u"))
+            .id();
+    String b =
+        store.transact((StoreTx tx) -> tx.connections().create(write("b", Map.of()), "u")).id();
+    sql(
+        store,
+        h ->
+            h.createUpdate(
+                    "INSERT INTO connection_secrets (connection_id, field, sealed)"
+                        + " SELECT :b, field, sealed FROM connection_secrets WHERE connection_id = :a")
+                .bind("a", a)
+                .bind("b", b)
+                .execute());
+    assertThatThrownBy(() -> store.transact((StoreTx tx) -> tx.connections().secrets(b)))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> assertThat(e.code()).isEqualTo("SEALED_VALUE_UNREADABLE"));
+  }
+
   // ---------------------------------------------------------------- master key
 
   @Test

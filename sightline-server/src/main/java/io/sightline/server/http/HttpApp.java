@@ -173,7 +173,19 @@ public final class HttpApp {
       ctx.header("WWW-Authenticate", "Bearer");
     }
     String retry = e.retryAfterSeconds() == null ? null : String.valueOf(e.retryAfterSeconds());
-    write(ctx, Problem.of(e.status(), e.code(), e.getMessage(), e.field(), null), retry);
+    Problem p = Problem.of(e.status(), e.code(), e.getMessage(), e.field(), null);
+    if (e instanceof ProblemException pe) {
+      var node = json.objectMapper().<com.fasterxml.jackson.databind.node.ObjectNode>valueToTree(p);
+      pe.extensions().forEach((k, v) -> node.set(k, json.objectMapper().valueToTree(v)));
+      if (retry != null) {
+        ctx.header("Retry-After", retry);
+      }
+      ctx.status(p.status());
+      ctx.result(node.toString());
+      ctx.contentType(Problem.CONTENT_TYPE);
+      return;
+    }
+    write(ctx, p, retry);
   }
 
   private void internalError(Context ctx, Exception e) {

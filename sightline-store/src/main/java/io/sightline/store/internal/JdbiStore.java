@@ -6,6 +6,7 @@ import io.sightline.core.SecretValue;
 import io.sightline.core.SightlineException;
 import io.sightline.store.ApiTokens;
 import io.sightline.store.AuditLog;
+import io.sightline.store.Connections;
 import io.sightline.store.MasterKey;
 import io.sightline.store.MasterKeys;
 import io.sightline.store.Sealer;
@@ -359,6 +360,11 @@ public final class JdbiStore implements Store {
     @Override
     public Sealer sealer() {
       return new JdbiSealer(handle, keyring, clock);
+    }
+
+    @Override
+    public Connections connections() {
+      return new JdbiConnections(handle, sealer(), clock);
     }
   }
 }

@@ -123,9 +123,15 @@ public final class JdbiStore implements Store {
     String url = "jdbc:h2:file:" + config.h2Path() + ";ACCESS_MODE_DATA=r;TRACE_LEVEL_FILE=0";
     try (var c = java.sql.DriverManager.getConnection(url, "sightline", "");
         var st = c.createStatement()) {
+      Optional<String> id;
       try (var rs = st.executeQuery("SELECT master_key_id FROM keyring WHERE id = 1")) {
-        return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+        id = rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+      } finally {
+        // Close the read-only database now: in this JVM a later read-write open of the same file
+        // would otherwise share that read-only instance (a restart in-process could not write).
+        st.execute("SHUTDOWN");
       }
+      return id;
     } catch (java.sql.SQLException e) {
       if (Failures.isMissingTable(e)) {
         return Optional.empty();

@@ -453,6 +453,20 @@ class LeaseApiTest {
 
   @Test
   @DisplayName(
+      "an unreachable cluster answers 503 with the reason, and the lease is recorded as failed")
+  void unreachableCluster() throws Exception {
+    kube.close();
+    Harness.Response r = lease(user, body("prod", "web", null), null);
+    assertThat(r.status()).as("%s", r).isEqualTo(503);
+    assertThat(r.json().get("code").asText()).isEqualTo("CLUSTER_UNREACHABLE");
+    JsonNode items = h.get("/api/v1/leases", reader).json().get("items");
+    assertThat(items).hasSize(1);
+    assertThat(items.get(0).get("state").asText()).isEqualTo("failed");
+    assertThat(audit("lease.failed")).contains("CLUSTER_UNREACHABLE");
+  }
+
+  @Test
+  @DisplayName(
       "a connection without a deployer gives a static lease with a warning, unless refused")
   void staticLeases() throws Exception {
     ObjectNode conn = Harness.JSON.createObjectNode();

@@ -180,6 +180,11 @@ class LeaseApiTest {
           .contains("token: \"" + token + "\"")
           .contains("certificate-authority-data: ")
           .contains("namespace: \"web\"");
+      io.sightline.kubernetes.ClusterAccess parsed =
+          io.sightline.kubernetes.KubeconfigParser.parse(l.get("kubeconfig").asText(), null);
+      assertThat(parsed.bearerToken().reveal()).isEqualTo(token);
+      assertThat(parsed.caPem()).isEqualTo(kube.caCertPem());
+      assertThat(parsed.namespace()).isEqualTo("web");
       assertThat(l.get("target").get("connection").asText()).isEqualTo("prod");
       assertThat(l.get("connectionId").asText()).isNotBlank();
       assertThat(l.get("warnings")).isEmpty();

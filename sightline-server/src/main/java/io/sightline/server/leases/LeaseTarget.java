@@ -1,5 +1,6 @@
 package io.sightline.server.leases;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.sightline.server.http.ApiField;
 import java.util.LinkedHashMap;
@@ -20,6 +21,7 @@ public record LeaseTarget(
     @ApiField("azurerm form: the cluster-admin credential (static, off unless allowed)")
         Boolean useClusterAdmin) {
 
+  @JsonIgnore
   public boolean isAzure() {
     return azureConnection != null || resourceGroup != null || cluster != null;
   }

@@ -131,7 +131,10 @@ public interface Leases {
       long ttlSeconds,
       List<String> warnings);
 
-  /** → failed, with a reason (no secret in it); the bound Secret may still exist. */
+  /**
+   * issuing → failed, with a reason (no secret in it); the bound Secret may still exist. A lease
+   * revoked while it was being issued stays revoked.
+   */
   void fail(String id, String reason);
 
   /** → revoked by {@code by}, unless already revoked, expired or failed; forgets the answer. */

@@ -1026,6 +1026,11 @@ abstract class StoreContract {
           tx.leases().revoke("l1", "carol", T0.plusSeconds(5));
           return null;
         });
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().fail("l1", "a late mint failure");
+          return null;
+        });
     Leases.LeaseRecord revoked =
         store.transact((StoreTx tx) -> tx.leases().find("l1")).orElseThrow();
     assertThat(revoked.state()).isEqualTo(Leases.State.REVOKED);

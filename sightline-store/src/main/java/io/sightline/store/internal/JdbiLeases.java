@@ -227,7 +227,8 @@ final class JdbiLeases implements Leases {
   @Override
   public void fail(String id, String reason) {
     h.createUpdate(
-            "UPDATE leases SET state = 'failed', failure = :r, updated_at = :now WHERE id = :id")
+            "UPDATE leases SET state = 'failed', failure = :r, updated_at = :now WHERE id = :id"
+                + " AND state = 'issuing'")
         .bind("id", id)
         .bind("r", reason == null ? null : truncate(reason, 2000))
         .bind("now", Sql.instant(clock.instant()))

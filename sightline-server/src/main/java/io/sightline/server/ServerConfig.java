@@ -2,6 +2,7 @@ package io.sightline.server;
 
 import io.sightline.core.SecretValue;
 import io.sightline.kubernetes.EgressPolicy;
+import io.sightline.server.leases.LeaseSettings;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.InetAddress;
@@ -52,7 +53,8 @@ public record ServerConfig(
     List<String> egressAllow,
     List<String> egressDeny,
     List<String> egressPrivateRanges,
-    int probesPerMinute) {
+    int probesPerMinute,
+    LeaseSettings leases) {
 
   /** Output format of the log. */
   public enum LogFormat {
@@ -93,6 +95,18 @@ public record ServerConfig(
   /** Probes each caller may start per minute (a burst of that many, refilled over a minute). */
   public static final String PROBE_RATE = "sightline.probe.rate";
 
+  /** The longest TTL one lease token gets (longer requests are capped, with a warning). */
+  public static final String LEASE_MAX_TTL = "sightline.lease.max-ttl";
+
+  /** The longest a lease lives, renewals included. */
+  public static final String LEASE_MAX_LIFETIME = "sightline.lease.max-lifetime";
+
+  /** Whether connections without a deployer may hand out their stored (static) credential. */
+  public static final String LEASE_ALLOW_STATIC = "sightline.lease.allow-static";
+
+  /** How often the lease reaper deletes the bound Secrets of expired leases. */
+  public static final String LEASE_REAP_INTERVAL = "sightline.lease.reap-interval";
+
   /** Every key with its default (null: none). Secrets are accepted from the environment only. */
   private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
 
@@ -123,6 +137,10 @@ public record ServerConfig(
     DEFAULTS.put(EGRESS_DENY, null);
     DEFAULTS.put(EGRESS_PRIVATE_RANGES, String.join(",", EgressPolicy.DEFAULT_PRIVATE_RANGES));
     DEFAULTS.put(PROBE_RATE, "30");
+    DEFAULTS.put(LEASE_MAX_TTL, "1h");
+    DEFAULTS.put(LEASE_MAX_LIFETIME, "12h");
+    DEFAULTS.put(LEASE_ALLOW_STATIC, "true");
+    DEFAULTS.put(LEASE_REAP_INTERVAL, "30s");
   }
 
   private static final int MAX_YAML_BYTES = 256 * 1024;
@@ -133,6 +151,7 @@ public record ServerConfig(
     Objects.requireNonNull(logFormat, "logFormat");
     Objects.requireNonNull(tokenTtl, "tokenTtl");
     Objects.requireNonNull(auditCheckpointInterval, "auditCheckpointInterval");
+    leases = leases == null ? LeaseSettings.defaults() : leases;
     egressAllow = egressAllow == null ? List.of() : List.copyOf(egressAllow);
     egressDeny = egressDeny == null ? List.of() : List.copyOf(egressDeny);
     egressPrivateRanges =
@@ -420,6 +439,7 @@ public record ServerConfig(
       List<String> deny = cidrs(EGRESS_DENY);
       List<String> privateRanges = cidrs(EGRESS_PRIVATE_RANGES);
       int probeRate = integer(PROBE_RATE, 1, 100000, "a number of probes per minute per caller");
+      LeaseSettings leases = leaseSettings();
       return new ServerConfig(
           port,
           bind,
@@ -442,7 +462,24 @@ public record ServerConfig(
           allow,
           deny,
           privateRanges,
-          probeRate);
+          probeRate,
+          leases);
+    }
+
+    private LeaseSettings leaseSettings() {
+      Duration maxTtl = duration(LEASE_MAX_TTL);
+      if (maxTtl.compareTo(LeaseSettings.KUBERNETES_MIN_TTL) < 0) {
+        throw bad(LEASE_MAX_TTL, "must be at least 10m (Kubernetes' shortest token lifetime)");
+      }
+      Duration maxLifetime = duration(LEASE_MAX_LIFETIME);
+      if (maxLifetime.compareTo(maxTtl) < 0) {
+        throw bad(LEASE_MAX_LIFETIME, "must be at least " + LEASE_MAX_TTL);
+      }
+      Duration reap = duration(LEASE_REAP_INTERVAL);
+      if (reap.toMillis() < 1000) {
+        throw bad(LEASE_REAP_INTERVAL, "must be at least 1s");
+      }
+      return new LeaseSettings(maxTtl, maxLifetime, bool(LEASE_ALLOW_STATIC), reap);
     }
 
     /** A comma list of CIDR ranges, each checked. */

@@ -22,10 +22,12 @@ import io.sightline.server.http.OpenApiDocument;
 import io.sightline.server.internal.AuditCheckpoints;
 import io.sightline.server.internal.MasterKeyRotation;
 import io.sightline.server.internal.Tls;
+import io.sightline.server.leases.LeaseService;
 import io.sightline.server.logging.Logging;
 import io.sightline.server.routes.AdminRoutes;
 import io.sightline.server.routes.AuditRoutes;
 import io.sightline.server.routes.ConnectionRoutes;
+import io.sightline.server.routes.LeaseRoutes;
 import io.sightline.server.routes.MeRoutes;
 import io.sightline.server.routes.Services;
 import io.sightline.server.routes.TokenRoutes;
@@ -87,6 +89,7 @@ public final class SightlineServer implements AutoCloseable {
   private Javalin app;
   private AuditCheckpoints checkpoints;
   private ClusterProber prober;
+  private LeaseService leases;
   private List<ApiRoute> routes = List.of();
   private String url;
   private long httpMs;
@@ -173,6 +176,8 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(MeRoutes.routes());
       all.addAll(TokenRoutes.routes(services));
       all.addAll(ConnectionRoutes.routes(services));
+      leases = new LeaseService(store, clock, config.leases(), egress);
+      all.addAll(LeaseRoutes.routes(leases));
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
       routes = List.copyOf(all);
@@ -186,6 +191,7 @@ public final class SightlineServer implements AutoCloseable {
       }
       httpMs = (System.nanoTime() - t1) / 1_000_000;
       checkpoints.start();
+      leases.start();
     } catch (RuntimeException e) {
       stop();
       throw e;
@@ -417,7 +423,12 @@ public final class SightlineServer implements AutoCloseable {
     JvmGcMetrics gc = new JvmGcMetrics();
     gc.bindTo(meters);
 
-    HttpApp http = new HttpApp(this::authenticate, meters);
+    Store routesStore = store;
+    HttpApp http =
+        new HttpApp(
+            this::authenticate,
+            (handle, ctx) -> LeaseRoutes.authenticateHandle(routesStore, handle, ctx),
+            meters);
     String[] openApi = new String[1];
     app =
         Javalin.create(
@@ -508,6 +519,10 @@ public final class SightlineServer implements AutoCloseable {
       }
       app = null;
     }
+    if (leases != null) {
+      leases.close();
+      leases = null;
+    }
     if (checkpoints != null) {
       checkpoints.close();
       checkpoints = null;
@@ -549,6 +564,11 @@ public final class SightlineServer implements AutoCloseable {
     return app.unsafe.internalRouter.allHttpHandlers().stream()
         .map(p -> p.endpoint.method.name() + " " + p.endpoint.path)
         .toList();
+  }
+
+  /** The lease service (tests run its reaper on demand). */
+  public LeaseService leases() {
+    return leases;
   }
 
   public ServerConfig config() {

@@ -114,6 +114,11 @@ final class FakeStore implements Store, StoreTx, ApiTokens, AuditLog {
         "the fake store has no connections; use the embedded store");
   }
 
+  @Override
+  public io.sightline.store.Leases leases() {
+    throw new UnsupportedOperationException("the fake store has no leases; use the embedded store");
+  }
+
   // StoreTx
   @Override
   public ApiTokens tokens() {

@@ -151,4 +151,30 @@ class ServerConfigTest {
         .hasMessageContaining("10.0.0.0/33")
         .hasMessageContaining("CIDR");
   }
+
+  @org.junit.jupiter.api.Test
+  @org.junit.jupiter.api.DisplayName(
+      "lease policy keys default to 1h max TTL, 12h lifetime, static allowed, 30s reaper; a max TTL under 10m is refused")
+  void leaseKeys() {
+    ServerConfig d = ServerConfig.defaults();
+    assertThat(d.leases().maxTtl()).isEqualTo(java.time.Duration.ofHours(1));
+    assertThat(d.leases().maxLifetime()).isEqualTo(java.time.Duration.ofHours(12));
+    assertThat(d.leases().allowStatic()).isTrue();
+    assertThat(d.leases().reapInterval()).isEqualTo(java.time.Duration.ofSeconds(30));
+    ServerConfig c =
+        ServerConfig.load(
+            Map.of(),
+            Map.of("SIGHTLINE_LEASE_MAX_TTL", "2h", "SIGHTLINE_LEASE_ALLOW_STATIC", "false"),
+            null);
+    assertThat(c.leases().maxTtl()).isEqualTo(java.time.Duration.ofHours(2));
+    assertThat(c.leases().allowStatic()).isFalse();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ServerConfig.load(Map.of(ServerConfig.LEASE_MAX_TTL, "5m"), Map.of(), null))
+        .isInstanceOf(StartupException.class)
+        .hasMessageContaining("at least 10m");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ServerConfig.load(Map.of(ServerConfig.LEASE_MAX_LIFETIME, "30m"), Map.of(), null))
+        .isInstanceOf(StartupException.class)
+        .hasMessageContaining("sightline.lease.max-ttl");
+  }
 }

@@ -973,6 +973,168 @@ abstract class StoreContract {
     assertThat(store.describe()).isNotBlank();
   }
 
+  // ---------------------------------------------------------------- leases
+
+  static Leases.NewLease newLease(String id, String handleHash, Instant expires) {
+    return new Leases.NewLease(
+        id,
+        "conn-id",
+        "prod",
+        "token-request",
+        Leases.State.ISSUING,
+        "web",
+        "sightline-prod",
+        "sightline-deployer-web",
+        Map.of("connection", "prod", "namespace", "web"),
+        Map.of("pipeline", "app", "attempt", 1),
+        "alice",
+        null,
+        900,
+        List.of(),
+        handleHash,
+        expires,
+        expires.plus(Duration.ofHours(12)),
+        true);
+  }
+
+  @Test
+  @DisplayName(
+      "a lease goes issuing -> active -> revoked, keeps only hashes, and a handle matches only its own lease")
+  void leaseLifecycle() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    Instant exp = T0.plus(Duration.ofMinutes(15));
+    Leases.LeaseRecord l =
+        store.transact((StoreTx tx) -> tx.leases().create(newLease("l1", "a".repeat(64), exp)));
+    assertThat(l.state()).isEqualTo(Leases.State.ISSUING);
+    assertThat(l.task()).containsEntry("pipeline", "app");
+    store.transact((StoreTx tx) -> tx.leases().create(newLease("l2", "b".repeat(64), exp)));
+    assertThat(store.transact((StoreTx tx) -> tx.leases().handleMatches("l1", "a".repeat(64))))
+        .isTrue();
+    assertThat(store.transact((StoreTx tx) -> tx.leases().handleMatches("l1", "b".repeat(64))))
+        .isFalse();
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().activate("l1", "jti-1", "c".repeat(64), exp, 900);
+          return null;
+        });
+    assertThat(store.transact((StoreTx tx) -> tx.leases().list(true, T0, 10)))
+        .extracting(Leases.LeaseRecord::id)
+        .containsExactly("l1");
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().revoke("l1", "bob", T0);
+          tx.leases().revoke("l1", "carol", T0.plusSeconds(5));
+          return null;
+        });
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().fail("l1", "a late mint failure");
+          return null;
+        });
+    Leases.LeaseRecord revoked =
+        store.transact((StoreTx tx) -> tx.leases().find("l1")).orElseThrow();
+    assertThat(revoked.state()).isEqualTo(Leases.State.REVOKED);
+    assertThat(revoked.revokedBy()).as("revoking twice keeps the first").isEqualTo("bob");
+    assertThat(revoked.jti()).isEqualTo("jti-1");
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) -> tx.leases().create(newLease("l1", "d".repeat(64), exp))))
+        .isInstanceOfSatisfying(
+            SightlineException.class, e -> assertThat(e.code()).isEqualTo("LEASE_EXISTS"));
+  }
+
+  @Test
+  @DisplayName(
+      "an Idempotency-Key binds once per caller; its sealed answer opens until the lease ends")
+  void leaseIdempotencyKeys() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    Instant exp = T0.plus(Duration.ofMinutes(15));
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().create(newLease("l1", "a".repeat(64), exp));
+          tx.leases().bindIdempotencyKey("alice", "k1", "l1", "h1", SecretValue.of("slh_handle"));
+          return null;
+        });
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) -> {
+                      tx.leases().create(newLease("l2", "b".repeat(64), exp));
+                      tx.leases()
+                          .bindIdempotencyKey("alice", "k1", "l2", "h1", SecretValue.of("x"));
+                      return null;
+                    }))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> assertThat(e.code()).isEqualTo("IDEMPOTENCY_KEY_IN_USE"));
+    assertThat(store.transact((StoreTx tx) -> tx.leases().find("l2")))
+        .as("the losing transaction wrote nothing")
+        .isEmpty();
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().rememberToken("l1", SecretValue.of("the-token"));
+          return null;
+        });
+    Leases.IdempotentAnswer a =
+        store
+            .transact((StoreTx tx) -> tx.leases().findByIdempotencyKey("alice", "k1"))
+            .orElseThrow();
+    assertThat(a.leaseId()).isEqualTo("l1");
+    assertThat(a.token().reveal()).isEqualTo("the-token");
+    assertThat(a.handle().reveal()).isEqualTo("slh_handle");
+    assertThat(store.transact((StoreTx tx) -> tx.leases().findByIdempotencyKey("bob", "k1")))
+        .isEmpty();
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().revoke("l1", "alice", T0);
+          return null;
+        });
+    Leases.IdempotentAnswer after =
+        store
+            .transact((StoreTx tx) -> tx.leases().findByIdempotencyKey("alice", "k1"))
+            .orElseThrow();
+    assertThat(after.token()).as("an ended lease forgets its token").isNull();
+  }
+
+  @Test
+  @DisplayName(
+      "the reaper claims expired, ended and stale issuing leases holding a Secret, one claimant at a time")
+  void leaseReaperClaims() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    Instant exp = T0.plus(Duration.ofMinutes(15));
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().create(newLease("fresh", "a".repeat(64), exp)); // issuing, recent
+          tx.leases().create(newLease("live", "b".repeat(64), exp));
+          tx.leases().activate("live", null, "c".repeat(64), exp, 900);
+          tx.leases().create(newLease("old", "d".repeat(64), exp));
+          tx.leases().activate("old", null, "e".repeat(64), T0.minusSeconds(1), 900);
+          tx.leases().create(newLease("gone", "f".repeat(64), exp));
+          tx.leases().fail("gone", "boom");
+          tx.leases().setSecretPresent("gone", false);
+          return null;
+        });
+    Instant claimUntil = T0.plusSeconds(60);
+    List<Leases.LeaseRecord> first =
+        store.transact(
+            (StoreTx tx) -> tx.leases().claimForReaping(T0, T0.minusSeconds(60), claimUntil, 10));
+    assertThat(first).extracting(Leases.LeaseRecord::id).containsExactly("old");
+    assertThat(
+            store.transact(
+                (StoreTx tx) ->
+                    tx.leases().claimForReaping(T0, T0.minusSeconds(60), claimUntil, 10)))
+        .as("claimed by another replica")
+        .isEmpty();
+    List<Leases.LeaseRecord> startup =
+        store.transact(
+            (StoreTx tx) ->
+                tx.leases().claimForReaping(T0.plusSeconds(61), T0.plusSeconds(1), claimUntil, 10));
+    assertThat(startup)
+        .extracting(Leases.LeaseRecord::id)
+        .containsExactlyInAnyOrder("fresh", "old");
+  }
+
   protected static void append(Store store, int n) {
     for (int i = 1; i <= n; i++) {
       int k = i;

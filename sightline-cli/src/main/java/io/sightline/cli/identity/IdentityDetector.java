@@ -2,11 +2,10 @@ package io.sightline.cli.identity;
 
 import io.sightline.core.SecretValue;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +32,6 @@ public final class IdentityDetector {
 
   private final Map<String, String> env;
   private final Supplier<String> apiToken;
-  private HttpClient http;
 
   /**
    * @param env the environment
@@ -107,13 +105,11 @@ public final class IdentityDetector {
         (url.contains("?") ? "&" : "?")
             + "audience="
             + URLEncoder.encode(audience, StandardCharsets.UTF_8);
-    HttpRequest request =
-        HttpRequest.newBuilder(uri(url, "ACTIONS_ID_TOKEN_REQUEST_URL"))
-            .timeout(TIMEOUT)
-            .header("Authorization", "bearer " + env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN").strip())
-            .header("Accept", "application/json")
-            .GET()
-            .build();
+    Request request =
+        new Request(
+            "GET",
+            uri(url, "ACTIONS_ID_TOKEN_REQUEST_URL"),
+            "bearer " + env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN").strip());
     String token =
         fetch(
             request,
@@ -129,14 +125,11 @@ public final class IdentityDetector {
         (url.contains("?") ? "&" : "?")
             + "api-version=7.1&serviceConnectionId="
             + URLEncoder.encode(serviceConnection, StandardCharsets.UTF_8);
-    HttpRequest request =
-        HttpRequest.newBuilder(uri(url, "SYSTEM_OIDCREQUESTURI"))
-            .timeout(TIMEOUT)
-            .header("Authorization", "Bearer " + env.get("SYSTEM_ACCESSTOKEN").strip())
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json")
-            .POST(HttpRequest.BodyPublishers.noBody())
-            .build();
+    Request request =
+        new Request(
+            "POST",
+            uri(url, "SYSTEM_OIDCREQUESTURI"),
+            "Bearer " + env.get("SYSTEM_ACCESSTOKEN").strip());
     String token =
         fetch(
             request,
@@ -150,13 +143,29 @@ public final class IdentityDetector {
         true);
   }
 
-  private String fetch(HttpRequest request, String ci, String hint) {
-    if (http == null) {
-      http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    }
-    HttpResponse<String> response;
+  private record Request(String method, URI uri, String authorization) {}
+
+  private static String fetch(Request request, String ci, String hint) {
+    int status;
+    String body;
     try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      // HttpURLConnection: no selector thread left in native code to delay the JVM's exit
+      HttpURLConnection c = (HttpURLConnection) request.uri().toURL().openConnection();
+      c.setConnectTimeout((int) TIMEOUT.toMillis());
+      c.setReadTimeout((int) TIMEOUT.toMillis());
+      c.setRequestMethod(request.method());
+      c.setRequestProperty("Authorization", request.authorization());
+      c.setRequestProperty("Accept", "application/json");
+      if (request.method().equals("POST")) {
+        c.setRequestProperty("Content-Type", "application/json");
+        c.setDoOutput(true);
+        c.setFixedLengthStreamingMode(0);
+        c.getOutputStream().close();
+      }
+      status = c.getResponseCode();
+      try (InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream()) {
+        body = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      }
     } catch (IOException e) {
       throw new IdentityException(
           "cannot get the "
@@ -166,15 +175,12 @@ public final class IdentityDetector {
               + " ("
               + e.getClass().getSimpleName()
               + ")");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IdentityException("interrupted while getting the " + ci + " ID token");
     }
-    if (response.statusCode() != 200) {
+    if (status != 200) {
       throw new IdentityException(
-          ci + " refused the ID token request (HTTP " + response.statusCode() + "): " + hint);
+          ci + " refused the ID token request (HTTP " + status + "): " + hint);
     }
-    Matcher m = VALUE.matcher(response.body());
+    Matcher m = VALUE.matcher(body);
     if (!m.find()) {
       throw new IdentityException(
           ci + "'s ID token endpoint answered without a token (HTTP 200): " + hint);

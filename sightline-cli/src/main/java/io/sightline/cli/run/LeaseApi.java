@@ -6,11 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sightline.cli.client.ApiException;
 import io.sightline.core.SecretValue;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.UUID;
@@ -24,18 +25,12 @@ public final class LeaseApi {
   private static final long[] BACKOFF_MS = {300, 1000, 2000, 4000};
 
   private final URI base;
-  private final HttpClient http;
   private final Duration timeout;
 
   public LeaseApi(URI base, Duration timeout) {
     String s = base.toString();
     this.base = URI.create(s.endsWith("/") ? s : s + "/");
     this.timeout = timeout;
-    this.http =
-        HttpClient.newBuilder()
-            .connectTimeout(Duration.ofSeconds(5))
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
   }
 
   public URI base() {
@@ -83,25 +78,37 @@ public final class LeaseApi {
   }
 
   JsonNode send(String method, String path, JsonNode body, SecretValue bearer, String key) {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(base.resolve(path))
-            .timeout(timeout)
-            .header("Accept", "application/json");
-    if (bearer != null) {
-      b.header("Authorization", "Bearer " + bearer.reveal().strip());
-    }
-    if (key != null) {
-      b.header("Idempotency-Key", key);
-    }
+    // HttpURLConnection, not java.net.http: the latter's selector thread sits in native code, and
+    // the JVM then waits about 300 ms at exit for it (and loads many more classes at start).
+    HttpURLConnection c = null;
     try {
-      if (body == null) {
-        b.method(method, HttpRequest.BodyPublishers.noBody());
-      } else {
-        b.header("Content-Type", "application/json");
-        b.method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+      c = (HttpURLConnection) base.resolve(path).toURL().openConnection(Proxy.NO_PROXY);
+      c.setConnectTimeout(5000);
+      c.setReadTimeout((int) timeout.toMillis());
+      c.setInstanceFollowRedirects(false);
+      c.setRequestMethod(method);
+      c.setRequestProperty("Accept", "application/json");
+      if (bearer != null) {
+        c.setRequestProperty("Authorization", "Bearer " + bearer.reveal().strip());
       }
-      HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-      return interpret(r);
+      if (key != null) {
+        c.setRequestProperty("Idempotency-Key", key);
+      }
+      if (body != null) {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        c.setRequestProperty("Content-Type", "application/json");
+        c.setDoOutput(true);
+        c.setFixedLengthStreamingMode(bytes.length);
+        try (OutputStream out = c.getOutputStream()) {
+          out.write(bytes);
+        }
+      }
+      int status = c.getResponseCode();
+      byte[] answer;
+      try (InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream()) {
+        answer = in == null ? new byte[0] : in.readAllBytes();
+      }
+      return interpret(status, answer);
     } catch (IOException e) {
       throw new ApiException(
           0,
@@ -111,22 +118,18 @@ public final class LeaseApi {
               + " ("
               + e.getClass().getSimpleName()
               + "): is it running, and are --server / SIGHTLINE_SERVER right?");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApiException(0, "INTERRUPTED", "interrupted");
     }
   }
 
-  private static JsonNode interpret(HttpResponse<byte[]> r) {
+  private static JsonNode interpret(int status, byte[] body) {
     JsonNode json = null;
-    if (r.body() != null && r.body().length > 0) {
+    if (body.length > 0) {
       try {
-        json = JSON.readTree(r.body());
+        json = JSON.readTree(body);
       } catch (IOException e) {
         json = null;
       }
     }
-    int status = r.statusCode();
     if (status >= 200 && status < 300) {
       return json != null ? json : JSON.createObjectNode();
     }

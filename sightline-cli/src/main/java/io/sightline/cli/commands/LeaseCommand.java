@@ -33,6 +33,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(
     name = "lease",
+    mixinStandardHelpOptions = true,
     aliases = "leases",
     description =
         "Take, inspect and revoke per-task leases (for tools that manage their kubeconfig"

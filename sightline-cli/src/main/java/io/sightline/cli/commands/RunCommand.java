@@ -20,6 +20,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(
     name = "run",
+    mixinStandardHelpOptions = true,
+    versionProvider = io.sightline.cli.VersionProvider.class,
     sortOptions = false,
     description = {
       "Run one command with a fresh, short-lived credential for a cluster:",

@@ -147,12 +147,22 @@ public final class TaskRunner {
     return stop(p);
   }
 
+  /** SIGTERM to the command and everything it started, SIGKILL to what is left after a grace. */
   private static int stop(Process p) throws InterruptedException {
-    p.descendants().forEach(ProcessHandle::destroy);
+    List<ProcessHandle> tree = p.descendants().toList();
+    tree.forEach(ProcessHandle::destroy);
     p.destroy();
     if (!p.waitFor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
+    }
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    for (ProcessHandle h : tree) {
+      while (h.isAlive() && System.nanoTime() < until) {
+        Thread.sleep(20);
+      }
+      if (h.isAlive()) {
+        h.destroyForcibly();
+      }
     }
     return p.waitFor();
   }

@@ -62,7 +62,7 @@ class RunSignalTest {
           .contains("revoked lease lease-1")
           .doesNotContain(server.tokensById.get("lease-1"));
       assertThat(Path.of(Files.readString(marker).strip()).getParent()).doesNotExist();
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (running(sleeper) && System.nanoTime() < until) {
         Thread.sleep(50);
       }

@@ -51,6 +51,8 @@ public final class TaskRunner {
   private volatile Process process;
   private volatile Thread renewer;
   private volatile boolean cleanedUp;
+  private final Object startLock = new Object();
+  private boolean shuttingDown;
   private Thread hook;
   private Thread[] pumps = new Thread[0];
 
@@ -108,13 +110,19 @@ public final class TaskRunner {
       }
       pb.redirectInput(ProcessBuilder.Redirect.INHERIT);
       Process p;
-      try {
-        p = pb.start();
-      } catch (IOException e) {
-        say("cannot start " + spec.command().get(0) + ": " + e.getMessage());
-        return 127;
+      synchronized (startLock) {
+        if (shuttingDown) {
+          return 143;
+        }
+        try {
+          p = pb.start();
+        } catch (IOException e) {
+          say("cannot start " + spec.command().get(0) + ": " + e.getMessage());
+          return 127;
+        }
+        // assigned under the lock, so a SIGTERM right after the start still stops the command
+        process = p;
       }
-      process = p;
       pumps =
           new Thread[] {
             pump(p.getInputStream(), childOut, "stdout"),
@@ -257,7 +265,11 @@ public final class TaskRunner {
   }
 
   private void onShutdown() {
-    Process p = process;
+    Process p;
+    synchronized (startLock) {
+      shuttingDown = true; // a command not started yet never starts
+      p = process;
+    }
     if (p != null && p.isAlive()) {
       say("interrupted: stopping the command");
       try {

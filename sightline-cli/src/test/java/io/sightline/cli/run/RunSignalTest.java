@@ -66,7 +66,14 @@ class RunSignalTest {
       while (running(sleeper) && System.nanoTime() < until) {
         Thread.sleep(50);
       }
-      assertThat(running(sleeper)).as("the command's own child was stopped too").isFalse();
+      assertThat(running(sleeper))
+          .as(
+              "the command's own child was stopped too; run said:%n%s%nstat: %s",
+              output,
+              Files.exists(Path.of("/proc/" + sleeper + "/stat"))
+                  ? Files.readString(Path.of("/proc/" + sleeper + "/stat"))
+                  : "gone")
+          .isFalse();
     }
   }
 

@@ -1,6 +1,8 @@
 package io.sightline.server;
 
 import io.sightline.core.SecretValue;
+import io.sightline.kubernetes.EgressPolicy;
+import io.sightline.server.leases.LeaseSettings;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.InetAddress;
@@ -47,7 +49,12 @@ public record ServerConfig(
     SecretValue masterKey,
     Path masterKeyFile,
     SecretValue bootstrapToken,
-    int dbPoolSize) {
+    int dbPoolSize,
+    List<String> egressAllow,
+    List<String> egressDeny,
+    List<String> egressPrivateRanges,
+    int probesPerMinute,
+    LeaseSettings leases) {
 
   /** Output format of the log. */
   public enum LogFormat {
@@ -76,6 +83,30 @@ public record ServerConfig(
   public static final String BOOTSTRAP_TOKEN = "sightline.bootstrap-token";
   public static final String BOOTSTRAP_TOKEN_FILE = "sightline.bootstrap-token-file";
 
+  /** CIDR ranges outbound calls to user-supplied addresses may reach (empty: all but denied). */
+  public static final String EGRESS_ALLOW = "sightline.egress.allow";
+
+  /** CIDR ranges they may never reach (on top of the always-denied metadata/link-local ones). */
+  public static final String EGRESS_DENY = "sightline.egress.deny";
+
+  /** CIDR ranges that count as private for PRIVATE_ENDPOINT_UNREACHABLE. */
+  public static final String EGRESS_PRIVATE_RANGES = "sightline.egress.private-ranges";
+
+  /** Probes each caller may start per minute (a burst of that many, refilled over a minute). */
+  public static final String PROBE_RATE = "sightline.probe.rate";
+
+  /** The longest TTL one lease token gets (longer requests are capped, with a warning). */
+  public static final String LEASE_MAX_TTL = "sightline.lease.max-ttl";
+
+  /** The longest a lease lives, renewals included. */
+  public static final String LEASE_MAX_LIFETIME = "sightline.lease.max-lifetime";
+
+  /** Whether connections without a deployer may hand out their stored (static) credential. */
+  public static final String LEASE_ALLOW_STATIC = "sightline.lease.allow-static";
+
+  /** How often the lease reaper deletes the bound Secrets of expired leases. */
+  public static final String LEASE_REAP_INTERVAL = "sightline.lease.reap-interval";
+
   /** Every key with its default (null: none). Secrets are accepted from the environment only. */
   private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
 
@@ -102,6 +133,14 @@ public record ServerConfig(
     DEFAULTS.put(MASTER_KEY_FILE, null);
     DEFAULTS.put(BOOTSTRAP_TOKEN, null);
     DEFAULTS.put(BOOTSTRAP_TOKEN_FILE, null);
+    DEFAULTS.put(EGRESS_ALLOW, null);
+    DEFAULTS.put(EGRESS_DENY, null);
+    DEFAULTS.put(EGRESS_PRIVATE_RANGES, String.join(",", EgressPolicy.DEFAULT_PRIVATE_RANGES));
+    DEFAULTS.put(PROBE_RATE, "30");
+    DEFAULTS.put(LEASE_MAX_TTL, "1h");
+    DEFAULTS.put(LEASE_MAX_LIFETIME, "12h");
+    DEFAULTS.put(LEASE_ALLOW_STATIC, "true");
+    DEFAULTS.put(LEASE_REAP_INTERVAL, "30s");
   }
 
   private static final int MAX_YAML_BYTES = 256 * 1024;
@@ -112,6 +151,22 @@ public record ServerConfig(
     Objects.requireNonNull(logFormat, "logFormat");
     Objects.requireNonNull(tokenTtl, "tokenTtl");
     Objects.requireNonNull(auditCheckpointInterval, "auditCheckpointInterval");
+    leases = leases == null ? LeaseSettings.defaults() : leases;
+    egressAllow = egressAllow == null ? List.of() : List.copyOf(egressAllow);
+    egressDeny = egressDeny == null ? List.of() : List.copyOf(egressDeny);
+    egressPrivateRanges =
+        egressPrivateRanges == null
+            ? EgressPolicy.DEFAULT_PRIVATE_RANGES
+            : List.copyOf(egressPrivateRanges);
+  }
+
+  /** The egress rules for probes and provisioning, from the three egress keys. */
+  public EgressPolicy egressPolicy() {
+    return EgressPolicy.builder()
+        .allow(egressAllow)
+        .deny(egressDeny)
+        .privateRanges(egressPrivateRanges)
+        .build();
   }
 
   /** Every known dotted key, in a stable order. */
@@ -380,6 +435,11 @@ public record ServerConfig(
             "both SIGHTLINE_MASTER_KEY and SIGHTLINE_MASTER_KEY_FILE are set: keep only one");
       }
       SecretValue bootstrap = secretOrFile(BOOTSTRAP_TOKEN, BOOTSTRAP_TOKEN_FILE);
+      List<String> allow = cidrs(EGRESS_ALLOW);
+      List<String> deny = cidrs(EGRESS_DENY);
+      List<String> privateRanges = cidrs(EGRESS_PRIVATE_RANGES);
+      int probeRate = integer(PROBE_RATE, 1, 100000, "a number of probes per minute per caller");
+      LeaseSettings leases = leaseSettings();
       return new ServerConfig(
           port,
           bind,
@@ -398,7 +458,53 @@ public record ServerConfig(
           masterKey,
           masterKeyFile,
           bootstrap,
-          pool);
+          pool,
+          allow,
+          deny,
+          privateRanges,
+          probeRate,
+          leases);
+    }
+
+    private LeaseSettings leaseSettings() {
+      Duration maxTtl = duration(LEASE_MAX_TTL);
+      if (maxTtl.compareTo(LeaseSettings.KUBERNETES_MIN_TTL) < 0) {
+        throw bad(LEASE_MAX_TTL, "must be at least 10m (Kubernetes' shortest token lifetime)");
+      }
+      Duration maxLifetime = duration(LEASE_MAX_LIFETIME);
+      if (maxLifetime.compareTo(maxTtl) < 0) {
+        throw bad(LEASE_MAX_LIFETIME, "must be at least " + LEASE_MAX_TTL);
+      }
+      Duration reap = duration(LEASE_REAP_INTERVAL);
+      if (reap.toMillis() < 1000) {
+        throw bad(LEASE_REAP_INTERVAL, "must be at least 1s");
+      }
+      return new LeaseSettings(maxTtl, maxLifetime, bool(LEASE_ALLOW_STATIC), reap);
+    }
+
+    /** A comma list of CIDR ranges, each checked. */
+    private List<String> cidrs(String key) {
+      String v = str(key);
+      if (v == null) {
+        return List.of();
+      }
+      List<String> out = new java.util.ArrayList<>();
+      for (String part : v.split(",")) {
+        if (part.isBlank()) {
+          continue;
+        }
+        try {
+          EgressPolicy.builder().deny(part.strip()).build();
+        } catch (IllegalArgumentException e) {
+          throw bad(
+              key,
+              "has \""
+                  + part.strip()
+                  + "\", which is not a CIDR range: give a comma list like 10.0.0.0/8,fd00::/8");
+        }
+        out.add(part.strip());
+      }
+      return List.copyOf(out);
     }
 
     private String str(String key) {

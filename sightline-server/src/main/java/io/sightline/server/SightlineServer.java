@@ -13,15 +13,21 @@ import io.sightline.core.AuditEvent;
 import io.sightline.core.Principal;
 import io.sightline.core.SecretValue;
 import io.sightline.core.SightlineException;
+import io.sightline.kubernetes.ClusterProber;
+import io.sightline.kubernetes.EgressPolicy;
+import io.sightline.kubernetes.ProbeRateLimiter;
 import io.sightline.server.http.ApiRoute;
 import io.sightline.server.http.HttpApp;
 import io.sightline.server.http.OpenApiDocument;
 import io.sightline.server.internal.AuditCheckpoints;
 import io.sightline.server.internal.MasterKeyRotation;
 import io.sightline.server.internal.Tls;
+import io.sightline.server.leases.LeaseService;
 import io.sightline.server.logging.Logging;
 import io.sightline.server.routes.AdminRoutes;
 import io.sightline.server.routes.AuditRoutes;
+import io.sightline.server.routes.ConnectionRoutes;
+import io.sightline.server.routes.LeaseRoutes;
 import io.sightline.server.routes.MeRoutes;
 import io.sightline.server.routes.Services;
 import io.sightline.server.routes.TokenRoutes;
@@ -44,6 +50,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -81,6 +88,8 @@ public final class SightlineServer implements AutoCloseable {
   private Store store;
   private Javalin app;
   private AuditCheckpoints checkpoints;
+  private ClusterProber prober;
+  private LeaseService leases;
   private List<ApiRoute> routes = List.of();
   private String url;
   private long httpMs;
@@ -148,6 +157,8 @@ public final class SightlineServer implements AutoCloseable {
     long storeMs = (System.nanoTime() - t0) / 1_000_000;
     try {
       ApiTokens.CreatedToken created = bootstrapAdminToken();
+      EgressPolicy egress = config.egressPolicy();
+      prober = new ClusterProber(egress);
       checkpoints =
           new AuditCheckpoints(
               store, config.auditCheckpointFile(), config.auditCheckpointInterval());
@@ -157,10 +168,16 @@ public final class SightlineServer implements AutoCloseable {
               clock,
               config.tokenTtl(),
               new MasterKeyRotation(store, key, keyFile),
-              checkpoints);
+              checkpoints,
+              egress,
+              prober,
+              new ProbeRateLimiter(config.probesPerMinute(), Duration.ofMinutes(1)));
       List<ApiRoute> all = new ArrayList<>();
       all.addAll(MeRoutes.routes());
       all.addAll(TokenRoutes.routes(services));
+      all.addAll(ConnectionRoutes.routes(services));
+      leases = new LeaseService(store, clock, config.leases(), egress);
+      all.addAll(LeaseRoutes.routes(leases));
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
       routes = List.copyOf(all);
@@ -174,6 +191,7 @@ public final class SightlineServer implements AutoCloseable {
       }
       httpMs = (System.nanoTime() - t1) / 1_000_000;
       checkpoints.start();
+      leases.start();
     } catch (RuntimeException e) {
       stop();
       throw e;
@@ -405,7 +423,12 @@ public final class SightlineServer implements AutoCloseable {
     JvmGcMetrics gc = new JvmGcMetrics();
     gc.bindTo(meters);
 
-    HttpApp http = new HttpApp(this::authenticate, meters);
+    Store routesStore = store;
+    HttpApp http =
+        new HttpApp(
+            this::authenticate,
+            (handle, ctx) -> LeaseRoutes.authenticateHandle(routesStore, handle, ctx),
+            meters);
     String[] openApi = new String[1];
     app =
         Javalin.create(
@@ -496,9 +519,17 @@ public final class SightlineServer implements AutoCloseable {
       }
       app = null;
     }
+    if (leases != null) {
+      leases.close();
+      leases = null;
+    }
     if (checkpoints != null) {
       checkpoints.close();
       checkpoints = null;
+    }
+    if (prober != null) {
+      prober.close();
+      prober = null;
     }
     if (store != null) {
       store.close();
@@ -533,6 +564,11 @@ public final class SightlineServer implements AutoCloseable {
     return app.unsafe.internalRouter.allHttpHandlers().stream()
         .map(p -> p.endpoint.method.name() + " " + p.endpoint.path)
         .toList();
+  }
+
+  /** The lease service (tests run its reaper on demand). */
+  public LeaseService leases() {
+    return leases;
   }
 
   public ServerConfig config() {

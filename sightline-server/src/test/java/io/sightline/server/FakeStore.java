@@ -105,6 +105,17 @@ final class FakeStore implements Store, StoreTx, ApiTokens, AuditLog {
   @Override
   public void close() {}
 
+  @Override
+  public io.sightline.store.Connections connections() {
+    throw new UnsupportedOperationException(
+        "the fake store has no connections; use the embedded store");
+  }
+
+  @Override
+  public io.sightline.store.Leases leases() {
+    throw new UnsupportedOperationException("the fake store has no leases; use the embedded store");
+  }
+
   // StoreTx
   @Override
   public ApiTokens tokens() {

@@ -131,4 +131,50 @@ class ServerConfigTest {
     assertThatThrownBy(() -> ServerConfig.parseDuration("10x"))
         .isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void egressKeysAreCommaListsOfCidrRangesAndABadOneStopsStartup() {
+    ServerConfig c =
+        ServerConfig.load(
+            Map.of(ServerConfig.EGRESS_DENY, "10.0.0.0/8, 192.168.0.0/16"),
+            Map.of("SIGHTLINE_EGRESS_PRIVATE_RANGES", "127.0.0.2/32"),
+            null);
+    assertThat(c.egressDeny()).containsExactly("10.0.0.0/8", "192.168.0.0/16");
+    assertThat(c.egressPrivateRanges()).containsExactly("127.0.0.2/32");
+    assertThat(c.egressAllow()).isEmpty();
+    assertThat(ServerConfig.defaults().egressPrivateRanges())
+        .contains("10.0.0.0/8", "100.64.0.0/10");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                ServerConfig.load(Map.of(ServerConfig.EGRESS_ALLOW, "10.0.0.0/33"), Map.of(), null))
+        .isInstanceOf(StartupException.class)
+        .hasMessageContaining("10.0.0.0/33")
+        .hasMessageContaining("CIDR");
+  }
+
+  @org.junit.jupiter.api.Test
+  @org.junit.jupiter.api.DisplayName(
+      "lease policy keys default to 1h max TTL, 12h lifetime, static allowed, 30s reaper; a max TTL under 10m is refused")
+  void leaseKeys() {
+    ServerConfig d = ServerConfig.defaults();
+    assertThat(d.leases().maxTtl()).isEqualTo(java.time.Duration.ofHours(1));
+    assertThat(d.leases().maxLifetime()).isEqualTo(java.time.Duration.ofHours(12));
+    assertThat(d.leases().allowStatic()).isTrue();
+    assertThat(d.leases().reapInterval()).isEqualTo(java.time.Duration.ofSeconds(30));
+    ServerConfig c =
+        ServerConfig.load(
+            Map.of(),
+            Map.of("SIGHTLINE_LEASE_MAX_TTL", "2h", "SIGHTLINE_LEASE_ALLOW_STATIC", "false"),
+            null);
+    assertThat(c.leases().maxTtl()).isEqualTo(java.time.Duration.ofHours(2));
+    assertThat(c.leases().allowStatic()).isFalse();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ServerConfig.load(Map.of(ServerConfig.LEASE_MAX_TTL, "5m"), Map.of(), null))
+        .isInstanceOf(StartupException.class)
+        .hasMessageContaining("at least 10m");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ServerConfig.load(Map.of(ServerConfig.LEASE_MAX_LIFETIME, "30m"), Map.of(), null))
+        .isInstanceOf(StartupException.class)
+        .hasMessageContaining("sightline.lease.max-ttl");
+  }
 }

@@ -6,6 +6,12 @@ public interface StoreTx {
 
   AuditLog audit();
 
+  /** Stored connections, their secrets (sealed with this transaction's sealer) and history. */
+  Connections connections();
+
+  /** Leases: one task's credential each; token and handle only as hashes. */
+  Leases leases();
+
   /** Envelope encryption whose data keys are written in this transaction. */
   Sealer sealer();
 }

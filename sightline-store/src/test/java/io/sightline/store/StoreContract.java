@@ -359,6 +359,230 @@ abstract class StoreContract {
     return false;
   }
 
+  // ---------------------------------------------------------------- connections
+
+  private static Connections.ConnectionWrite write(String name, Map<String, SecretValue> secrets) {
+    return new Connections.ConnectionWrite(
+        name,
+        "kubernetes",
+        "Kubeconfig",
+        "the production cluster",
+        Map.of("clusterContext", "prod", "acceptUntrustedCerts", false),
+        secrets,
+        "https://127.0.0.1:6443",
+        false,
+        null);
+  }
+
+  @Test
+  @DisplayName("a connection is created with a UUID, found by name, and never returns its secrets")
+  void connectionsAreStoredWithSealedSecrets() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    Connections.ConnectionRecord c =
+        store.transact(
+            (StoreTx tx) ->
+                tx.connections()
+                    .create(
+                        write("prod", Map.of("kubeconfig", SecretValue.of("apiVersion: v1"))),
+                        "alice"));
+    assertThat(UUID.fromString(c.id())).isNotNull();
+    assertThat(c.name()).isEqualTo("prod");
+    assertThat(c.fields()).containsEntry("clusterContext", "prod");
+    assertThat(c.secretFields()).containsExactly("kubeconfig");
+    assertThat(c.verified()).isFalse();
+    assertThat(c.createdBy()).isEqualTo("alice");
+    assertThat(c.toString()).doesNotContain("apiVersion: v1");
+    assertThat(store.transact((StoreTx tx) -> tx.connections().find("prod")).orElseThrow().id())
+        .isEqualTo(c.id());
+    assertThat(
+            store
+                .transact((StoreTx tx) -> tx.connections().secrets(c.id()))
+                .get("kubeconfig")
+                .reveal())
+        .isEqualTo("apiVersion: v1");
+    assertThat(store.transact((StoreTx tx) -> tx.connections().list()))
+        .extracting(r -> r.name())
+        .containsExactly("prod");
+
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) -> tx.connections().create(write("prod", Map.of()), "bob")))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo("CONNECTION_EXISTS");
+              assertThat(e.status()).isEqualTo(409);
+            });
+  }
+
+  @Test
+  @DisplayName("an update keeps omitted secrets, replaces given ones and removes named ones")
+  void connectionUpdatesKeepOmittedSecrets() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    String id =
+        store
+            .transact(
+                (StoreTx tx) ->
+                    tx.connections()
+                        .create(
+                            write(
+                                "prod",
+                                Map.of(
+                                    "apiToken",
+                                    SecretValue.of("t1"),
+                                    "secret",
+                                    SecretValue.of("s1"))),
+                            "a"))
+            .id();
+    store.transact(
+        (StoreTx tx) ->
+            tx.connections()
+                .update(
+                    id,
+                    write("prod", Map.of("apiToken", SecretValue.of("t2"))),
+                    java.util.Set.of("secret")));
+    Map<String, SecretValue> secrets = store.transact((StoreTx tx) -> tx.connections().secrets(id));
+    assertThat(secrets).containsOnlyKeys("apiToken");
+    assertThat(secrets.get("apiToken").reveal()).isEqualTo("t2");
+  }
+
+  @Test
+  @DisplayName(
+      "verification history and provisioning state are kept and deleted with the connection")
+  void connectionHistoryAndProvisioning() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    String id =
+        store.transact((StoreTx tx) -> tx.connections().create(write("prod", Map.of()), "a")).id();
+    store.transact(
+        (StoreTx tx) -> {
+          tx.connections()
+              .addVerification(
+                  id,
+                  new Connections.Verification(
+                      T0, false, "UNAUTHORIZED", Map.of("serverUrl", "https://x")));
+          tx.connections()
+              .addVerification(
+                  id, new Connections.Verification(T0.plusSeconds(1), true, null, Map.of()));
+          tx.connections().setVerified(id, true, T0.plusSeconds(1));
+          tx.connections()
+              .setProvisioning(
+                  id,
+                  new Connections.ProvisioningState(
+                      "sightline-prod",
+                      Map.of("web", "sightline-deployer-web"),
+                      Map.of("serverUrl", "https://x"),
+                      true,
+                      T0),
+                  SecretValue.of("minter-token"));
+          return null;
+        });
+    List<Connections.Verification> history =
+        store.transact((StoreTx tx) -> tx.connections().verifications(id, 10));
+    assertThat(history).extracting(Connections.Verification::ok).containsExactly(true, false);
+    assertThat(history.get(1).diagnosis()).isEqualTo("UNAUTHORIZED");
+    Connections.ConnectionRecord c =
+        store.transact((StoreTx tx) -> tx.connections().findById(id)).orElseThrow();
+    assertThat(c.verified()).isTrue();
+    assertThat(c.provisioning().homeNamespace()).isEqualTo("sightline-prod");
+    assertThat(c.provisioning().deployers()).containsEntry("web", "sightline-deployer-web");
+    assertThat(c.provisioning().hasMinterToken()).isTrue();
+    assertThat(
+            store.transact((StoreTx tx) -> tx.connections().minterToken(id)).orElseThrow().reveal())
+        .isEqualTo("minter-token");
+
+    assertThat(store.transact((StoreTx tx) -> tx.connections().delete(id))).isTrue();
+    assertThat(store.transact((StoreTx tx) -> tx.connections().find("prod"))).isEmpty();
+    assertThat(countRows(store, "connection_verifications")).isZero();
+    assertThat(countRows(store, "connection_provisioning")).isZero();
+  }
+
+  @Test
+  @DisplayName("a connection created in a transaction that fails leaves no row and no secret")
+  void connectionCreateRollsBack() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) -> {
+                      tx.connections()
+                          .create(write("prod", Map.of("kubeconfig", SecretValue.of("x"))), "a");
+                      throw new IllegalStateException("verification failed");
+                    }))
+        .hasMessageContaining("verification failed");
+    assertThat(countRows(store, "connections")).isZero();
+    assertThat(countRows(store, "connection_secrets")).isZero();
+  }
+
+  @Test
+  @DisplayName("connection secret fields and minter tokens never appear in the raw database files")
+  void connectionCanaryNeverReachesTheDisk() throws Exception {
+    StoreConfig config = freshConfig();
+    Store store = open(config, keyA);
+    String canary = "CONNCANARY-" + UUID.randomUUID();
+    String minter = "MINTERCANARY-" + UUID.randomUUID();
+    String control = "CONNCONTROL-" + UUID.randomUUID();
+    store.transact(
+        (StoreTx tx) -> {
+          Connections.ConnectionWrite w =
+              new Connections.ConnectionWrite(
+                  "canary",
+                  "kubernetes",
+                  "Kubeconfig",
+                  control,
+                  Map.of(),
+                  Map.of("kubeconfig", SecretValue.of(canary)),
+                  null,
+                  false,
+                  null);
+          String id = tx.connections().create(w, "a").id();
+          tx.connections()
+              .setProvisioning(
+                  id,
+                  new Connections.ProvisioningState(
+                      "sightline-canary", Map.of(), Map.of(), true, T0),
+                  SecretValue.of(minter));
+          return null;
+        });
+    List<java.nio.file.Path> files = rawFiles(store, config);
+    boolean controlFound = false;
+    for (java.nio.file.Path f : files) {
+      byte[] raw = java.nio.file.Files.readAllBytes(f);
+      controlFound |= contains(raw, control);
+      assertThat(contains(raw, canary)).as("connection secret in " + f).isFalse();
+      assertThat(contains(raw, minter)).as("minter token in " + f).isFalse();
+    }
+    assertThat(controlFound).as("the plain description is found by the scan").isTrue();
+  }
+
+  @Test
+  @DisplayName("a sealed connection secret copied to another connection does not open there")
+  void connectionSecretsAreBoundToTheirConnection() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    String a =
+        store
+            .transact(
+                (StoreTx tx) ->
+                    tx.connections()
+                        .create(write("a", Map.of("apiToken", SecretValue.of("x"))), "u"))
+            .id();
+    String b =
+        store.transact((StoreTx tx) -> tx.connections().create(write("b", Map.of()), "u")).id();
+    sql(
+        store,
+        h ->
+            h.createUpdate(
+                    "INSERT INTO connection_secrets (connection_id, field, sealed)"
+                        + " SELECT :b, field, sealed FROM connection_secrets WHERE connection_id = :a")
+                .bind("a", a)
+                .bind("b", b)
+                .execute());
+    assertThatThrownBy(() -> store.transact((StoreTx tx) -> tx.connections().secrets(b)))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> assertThat(e.code()).isEqualTo("SEALED_VALUE_UNREADABLE"));
+  }
+
   // ---------------------------------------------------------------- master key
 
   @Test
@@ -747,6 +971,163 @@ abstract class StoreContract {
     Store store = open(freshConfig(), keyA);
     store.ping();
     assertThat(store.describe()).isNotBlank();
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  static Leases.NewLease newLease(String id, String handleHash, Instant expires) {
+    return new Leases.NewLease(
+        id,
+        "conn-id",
+        "prod",
+        "token-request",
+        Leases.State.ISSUING,
+        "web",
+        "sightline-prod",
+        "sightline-deployer-web",
+        Map.of("connection", "prod", "namespace", "web"),
+        Map.of("pipeline", "app", "attempt", 1),
+        "alice",
+        null,
+        900,
+        List.of(),
+        handleHash,
+        expires,
+        expires.plus(Duration.ofHours(12)),
+        true);
+  }
+
+  @Test
+  @DisplayName(
+      "a lease goes issuing -> active -> revoked, keeps only hashes, and a handle matches only its own lease")
+  void leaseLifecycle() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    Instant exp = T0.plus(Duration.ofMinutes(15));
+    Leases.LeaseRecord l =
+        store.transact((StoreTx tx) -> tx.leases().create(newLease("l1", "a".repeat(64), exp)));
+    assertThat(l.state()).isEqualTo(Leases.State.ISSUING);
+    assertThat(l.task()).containsEntry("pipeline", "app");
+    store.transact((StoreTx tx) -> tx.leases().create(newLease("l2", "b".repeat(64), exp)));
+    assertThat(store.transact((StoreTx tx) -> tx.leases().handleMatches("l1", "a".repeat(64))))
+        .isTrue();
+    assertThat(store.transact((StoreTx tx) -> tx.leases().handleMatches("l1", "b".repeat(64))))
+        .isFalse();
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().activate("l1", "jti-1", "c".repeat(64), exp, 900);
+          return null;
+        });
+    assertThat(store.transact((StoreTx tx) -> tx.leases().list(true, T0, 10)))
+        .extracting(Leases.LeaseRecord::id)
+        .containsExactly("l1");
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().revoke("l1", "bob", T0);
+          tx.leases().revoke("l1", "carol", T0.plusSeconds(5));
+          return null;
+        });
+    Leases.LeaseRecord revoked =
+        store.transact((StoreTx tx) -> tx.leases().find("l1")).orElseThrow();
+    assertThat(revoked.state()).isEqualTo(Leases.State.REVOKED);
+    assertThat(revoked.revokedBy()).as("revoking twice keeps the first").isEqualTo("bob");
+    assertThat(revoked.jti()).isEqualTo("jti-1");
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) -> tx.leases().create(newLease("l1", "d".repeat(64), exp))))
+        .isInstanceOfSatisfying(
+            SightlineException.class, e -> assertThat(e.code()).isEqualTo("LEASE_EXISTS"));
+  }
+
+  @Test
+  @DisplayName(
+      "an Idempotency-Key binds once per caller; its sealed answer opens until the lease ends")
+  void leaseIdempotencyKeys() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    Instant exp = T0.plus(Duration.ofMinutes(15));
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().create(newLease("l1", "a".repeat(64), exp));
+          tx.leases().bindIdempotencyKey("alice", "k1", "l1", "h1", SecretValue.of("slh_handle"));
+          return null;
+        });
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) -> {
+                      tx.leases().create(newLease("l2", "b".repeat(64), exp));
+                      tx.leases()
+                          .bindIdempotencyKey("alice", "k1", "l2", "h1", SecretValue.of("x"));
+                      return null;
+                    }))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> assertThat(e.code()).isEqualTo("IDEMPOTENCY_KEY_IN_USE"));
+    assertThat(store.transact((StoreTx tx) -> tx.leases().find("l2")))
+        .as("the losing transaction wrote nothing")
+        .isEmpty();
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().rememberToken("l1", SecretValue.of("the-token"));
+          return null;
+        });
+    Leases.IdempotentAnswer a =
+        store
+            .transact((StoreTx tx) -> tx.leases().findByIdempotencyKey("alice", "k1"))
+            .orElseThrow();
+    assertThat(a.leaseId()).isEqualTo("l1");
+    assertThat(a.token().reveal()).isEqualTo("the-token");
+    assertThat(a.handle().reveal()).isEqualTo("slh_handle");
+    assertThat(store.transact((StoreTx tx) -> tx.leases().findByIdempotencyKey("bob", "k1")))
+        .isEmpty();
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().revoke("l1", "alice", T0);
+          return null;
+        });
+    Leases.IdempotentAnswer after =
+        store
+            .transact((StoreTx tx) -> tx.leases().findByIdempotencyKey("alice", "k1"))
+            .orElseThrow();
+    assertThat(after.token()).as("an ended lease forgets its token").isNull();
+  }
+
+  @Test
+  @DisplayName(
+      "the reaper claims expired, ended and stale issuing leases holding a Secret, one claimant at a time")
+  void leaseReaperClaims() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    Instant exp = T0.plus(Duration.ofMinutes(15));
+    store.transact(
+        (StoreTx tx) -> {
+          tx.leases().create(newLease("fresh", "a".repeat(64), exp)); // issuing, recent
+          tx.leases().create(newLease("live", "b".repeat(64), exp));
+          tx.leases().activate("live", null, "c".repeat(64), exp, 900);
+          tx.leases().create(newLease("old", "d".repeat(64), exp));
+          tx.leases().activate("old", null, "e".repeat(64), T0.minusSeconds(1), 900);
+          tx.leases().create(newLease("gone", "f".repeat(64), exp));
+          tx.leases().fail("gone", "boom");
+          tx.leases().setSecretPresent("gone", false);
+          return null;
+        });
+    Instant claimUntil = T0.plusSeconds(60);
+    List<Leases.LeaseRecord> first =
+        store.transact(
+            (StoreTx tx) -> tx.leases().claimForReaping(T0, T0.minusSeconds(60), claimUntil, 10));
+    assertThat(first).extracting(Leases.LeaseRecord::id).containsExactly("old");
+    assertThat(
+            store.transact(
+                (StoreTx tx) ->
+                    tx.leases().claimForReaping(T0, T0.minusSeconds(60), claimUntil, 10)))
+        .as("claimed by another replica")
+        .isEmpty();
+    List<Leases.LeaseRecord> startup =
+        store.transact(
+            (StoreTx tx) ->
+                tx.leases().claimForReaping(T0.plusSeconds(61), T0.plusSeconds(1), claimUntil, 10));
+    assertThat(startup)
+        .extracting(Leases.LeaseRecord::id)
+        .containsExactlyInAnyOrder("fresh", "old");
   }
 
   protected static void append(Store store, int n) {

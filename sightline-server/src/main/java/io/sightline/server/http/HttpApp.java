@@ -37,12 +37,27 @@ public final class HttpApp {
     Optional<Principal> authenticate(String presentedToken);
   }
 
+  /**
+   * Turns a presented lease handle ({@code slh_…}) into a principal for this request only; empty
+   * when the handle is unknown or the route is not one a handle may call.
+   */
+  @FunctionalInterface
+  public interface HandleAuthenticator {
+    Optional<Principal> authenticate(String presentedHandle, Context ctx);
+  }
+
   private final JsonBodies json = new JsonBodies();
   private final Authenticator authenticator;
+  private final HandleAuthenticator handles;
   private final MeterRegistry meters;
 
   public HttpApp(Authenticator authenticator, MeterRegistry meters) {
+    this(authenticator, (h, ctx) -> Optional.empty(), meters);
+  }
+
+  public HttpApp(Authenticator authenticator, HandleAuthenticator handles, MeterRegistry meters) {
     this.authenticator = authenticator;
+    this.handles = handles;
     this.meters = meters;
   }
 
@@ -132,13 +147,19 @@ public final class HttpApp {
     }
     String presented = parts[1].trim();
     Optional<Principal> principal =
-        presented.startsWith("slt_") ? authenticator.authenticate(presented) : Optional.empty();
+        presented.startsWith("slt_")
+            ? authenticator.authenticate(presented)
+            : presented.startsWith("slh_")
+                ? handles.authenticate(presented, ctx)
+                : Optional.empty();
     if (principal.isEmpty()) {
       log.debug(
           "authentication failed: {}",
           presented.startsWith("slt_")
               ? "no active token matches (unknown, expired or revoked)"
-              : "the bearer value is not a Sightline API token (no slt_ prefix)");
+              : presented.startsWith("slh_")
+                  ? "a lease handle is accepted only to read, renew or revoke its own lease"
+                  : "the bearer value is not a Sightline API token (no slt_ prefix)");
       throw unauthorized(
           "the API token is not valid (unknown, expired or revoked): use another or ask an admin");
     }
@@ -162,7 +183,7 @@ public final class HttpApp {
   }
 
   private void problem(Context ctx, SightlineException e) {
-    if (!e.isUserError() && e.status() != 503) {
+    if (!e.isUserError() && e.status() != 503 && e.status() != 501) {
       internalError(ctx, e);
       return;
     }
@@ -173,7 +194,19 @@ public final class HttpApp {
       ctx.header("WWW-Authenticate", "Bearer");
     }
     String retry = e.retryAfterSeconds() == null ? null : String.valueOf(e.retryAfterSeconds());
-    write(ctx, Problem.of(e.status(), e.code(), e.getMessage(), e.field(), null), retry);
+    Problem p = Problem.of(e.status(), e.code(), e.getMessage(), e.field(), null);
+    if (e instanceof ProblemException pe) {
+      var node = json.objectMapper().<com.fasterxml.jackson.databind.node.ObjectNode>valueToTree(p);
+      pe.extensions().forEach((k, v) -> node.set(k, json.objectMapper().valueToTree(v)));
+      if (retry != null) {
+        ctx.header("Retry-After", retry);
+      }
+      ctx.status(p.status());
+      ctx.result(node.toString());
+      ctx.contentType(Problem.CONTENT_TYPE);
+      return;
+    }
+    write(ctx, p, retry);
   }
 
   private void internalError(Context ctx, Exception e) {

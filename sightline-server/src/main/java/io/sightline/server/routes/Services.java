@@ -1,5 +1,8 @@
 package io.sightline.server.routes;
 
+import io.sightline.kubernetes.ClusterProber;
+import io.sightline.kubernetes.EgressPolicy;
+import io.sightline.kubernetes.ProbeRateLimiter;
 import io.sightline.server.internal.AuditCheckpoints;
 import io.sightline.server.internal.MasterKeyRotation;
 import io.sightline.store.Store;
@@ -12,4 +15,7 @@ public record Services(
     Clock clock,
     Duration tokenTtl,
     MasterKeyRotation rotation,
-    AuditCheckpoints checkpoints) {}
+    AuditCheckpoints checkpoints,
+    EgressPolicy egress,
+    ClusterProber prober,
+    ProbeRateLimiter probeLimiter) {}

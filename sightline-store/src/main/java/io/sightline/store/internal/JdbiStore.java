@@ -6,6 +6,8 @@ import io.sightline.core.SecretValue;
 import io.sightline.core.SightlineException;
 import io.sightline.store.ApiTokens;
 import io.sightline.store.AuditLog;
+import io.sightline.store.Connections;
+import io.sightline.store.Leases;
 import io.sightline.store.MasterKey;
 import io.sightline.store.MasterKeys;
 import io.sightline.store.Sealer;
@@ -121,9 +123,15 @@ public final class JdbiStore implements Store {
     String url = "jdbc:h2:file:" + config.h2Path() + ";ACCESS_MODE_DATA=r;TRACE_LEVEL_FILE=0";
     try (var c = java.sql.DriverManager.getConnection(url, "sightline", "");
         var st = c.createStatement()) {
+      Optional<String> id;
       try (var rs = st.executeQuery("SELECT master_key_id FROM keyring WHERE id = 1")) {
-        return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+        id = rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+      } finally {
+        // Close the read-only database now: in this JVM a later read-write open of the same file
+        // would otherwise share that read-only instance (a restart in-process could not write).
+        st.execute("SHUTDOWN");
       }
+      return id;
     } catch (java.sql.SQLException e) {
       if (Failures.isMissingTable(e)) {
         return Optional.empty();
@@ -359,6 +367,16 @@ public final class JdbiStore implements Store {
     @Override
     public Sealer sealer() {
       return new JdbiSealer(handle, keyring, clock);
+    }
+
+    @Override
+    public Connections connections() {
+      return new JdbiConnections(handle, sealer(), clock);
+    }
+
+    @Override
+    public Leases leases() {
+      return new JdbiLeases(handle, sealer(), clock);
     }
   }
 }

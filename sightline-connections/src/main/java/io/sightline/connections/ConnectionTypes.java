@@ -1,0 +1,18 @@
+package io.sightline.connections;
+
+import io.sightline.connections.azuresubscription.AzureSubscriptionConnection;
+import io.sightline.connections.kubeconfig.KubeconfigConnection;
+import io.sightline.connections.serviceaccount.ServiceAccountConnection;
+
+/** The registry: one line per kind, in an exhaustive {@code switch}. */
+public final class ConnectionTypes {
+  private ConnectionTypes() {}
+
+  public static ConnectionType of(ConnectionKind kind) {
+    return switch (kind) {
+      case KUBERNETES_KUBECONFIG -> KubeconfigConnection.TYPE;
+      case KUBERNETES_SERVICE_ACCOUNT -> ServiceAccountConnection.TYPE;
+      case KUBERNETES_AZURE_SUBSCRIPTION -> AzureSubscriptionConnection.TYPE;
+    };
+  }
+}

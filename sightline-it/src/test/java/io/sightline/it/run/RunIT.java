@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -265,5 +266,80 @@ class RunIT {
     assertThat(err).contains("revoked lease").doesNotContain(token);
     awaitUnauthorized(token);
     assertThat(lease(leaseId(err)).toString()).contains("revoked");
+  }
+
+  @Test
+  @DisplayName(
+      "lease create writes a 0600 kubeconfig kubectl can use; list, show; revoke by handle file")
+  void leaseCommands() throws Exception {
+    Path dir = tmp.resolve("lease");
+    Files.createDirectories(dir);
+    Path kubeconfig = dir.resolve("kubeconfig");
+    ProcessBuilder create =
+        sightline(
+            List.of(
+                "lease",
+                "create",
+                "--connection",
+                "prod",
+                "-n",
+                "web",
+                "--kubeconfig-out",
+                kubeconfig.toString()));
+    create.environment().put("SIGHTLINE_SERVER", serverUrl);
+    create.environment().put("SIGHTLINE_TOKEN", adminToken);
+    Result r = finish(create, dir.resolve("create"));
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isEmpty();
+    Path handle = dir.resolve("kubeconfig.handle");
+    assertThat(r.err())
+        .contains("revoke it with: sightline lease revoke")
+        .contains(handle.toString());
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(kubeconfig)))
+        .isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(handle)))
+        .isEqualTo("rw-------");
+    Matcher t = Pattern.compile("token: \"([^\"]+)\"").matcher(Files.readString(kubeconfig));
+    assertThat(t.find()).isTrue();
+    String token = t.group(1);
+    assertThat(r.err()).doesNotContain(token).doesNotContain(Files.readString(handle).strip());
+    String id =
+        Pattern.compile("lease (\\S+) ").matcher(r.err()).results().findFirst().get().group(1);
+
+    ProcessBuilder kubectl =
+        new ProcessBuilder(
+            "kubectl",
+            "--kubeconfig",
+            kubeconfig.toString(),
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username}");
+    Result who = finish(kubectl, dir.resolve("kubectl"));
+    assertThat(who.exit()).as(who.err()).isZero();
+    assertThat(who.out()).endsWith(":" + deployer);
+
+    ProcessBuilder list = sightline(List.of("lease", "list", "--active", "-o", "json"));
+    list.environment().put("SIGHTLINE_SERVER", serverUrl);
+    list.environment().put("SIGHTLINE_TOKEN", adminToken);
+    Result listed = finish(list, dir.resolve("list"));
+    assertThat(listed.exit()).as(listed.err()).isZero();
+    assertThat(listed.out()).contains(id).doesNotContain(token);
+
+    ProcessBuilder show = sightline(List.of("lease", "show", id));
+    show.environment().put("SIGHTLINE_SERVER", serverUrl);
+    show.environment().put("SIGHTLINE_TOKEN", adminToken);
+    Result shown = finish(show, dir.resolve("show"));
+    assertThat(shown.exit()).as(shown.err()).isZero();
+    assertThat(shown.out()).contains(id).doesNotContain(token);
+
+    // no API token: the handle alone revokes
+    ProcessBuilder revoke =
+        sightline(List.of("lease", "revoke", id, "--handle-file", handle.toString()));
+    revoke.environment().put("SIGHTLINE_SERVER", serverUrl);
+    Result revoked = finish(revoke, dir.resolve("revoke"));
+    assertThat(revoked.exit()).as(revoked.err()).isZero();
+    assertThat(revoked.err()).contains("revoked lease " + id);
+    awaitUnauthorized(token);
   }
 }

@@ -232,4 +232,58 @@ class RunCommandTest {
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("no pipeline identity found").contains("--id-token-file");
   }
+
+  @Test
+  @DisplayName("in GitHub Actions run presents the workflow's ID token (never printed) and says so")
+  void gitHubIdentity() throws Exception {
+    String jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9yZy9hcHAifQ.c2lnbmF0dXJl";
+    com.sun.net.httpserver.HttpServer gh =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    gh.createContext(
+        "/token",
+        ex -> {
+          seen.add(
+              ex.getRequestURI().getRawQuery()
+                  + " "
+                  + ex.getRequestHeaders().getFirst("Authorization"));
+          byte[] b =
+              ("{\"value\":\"" + jwt + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, b.length);
+          ex.getResponseBody().write(b);
+          ex.close();
+        });
+    gh.start();
+    try {
+      server.callerToken = jwt;
+      env.remove("SIGHTLINE_TOKEN");
+      env.put("GITHUB_ACTIONS", "true");
+      env.put("GITHUB_REPOSITORY", "org/app");
+      env.put("GITHUB_RUN_ID", "42");
+      env.put("GITHUB_SHA", "abc123");
+      env.put(
+          "ACTIONS_ID_TOKEN_REQUEST_URL",
+          "http://127.0.0.1:" + gh.getAddress().getPort() + "/token?api-version=2.0");
+      env.put("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-1234");
+      Result r = run(sh("echo \"$ACTIONS_ID_TOKEN_REQUEST_TOKEN\" >/dev/null; true"));
+      assertThat(r.exit()).as(r.err()).isZero();
+      assertThat(r.err())
+          .contains("using GitHub Actions ID token (audience " + server.url() + ")")
+          .doesNotContain(jwt);
+      assertThat(seen)
+          .containsExactly(
+              "api-version=2.0&audience="
+                  + java.net.URLEncoder.encode(
+                      server.url(), java.nio.charset.StandardCharsets.UTF_8)
+                  + " bearer request-token-1234");
+      FakeLeaseServer.Request create = server.requests.get(0);
+      assertThat(create.authorization()).isEqualTo("Bearer " + jwt);
+      assertThat(create.body().at("/task/run").asText()).isEqualTo("42");
+      assertThat(create.body().at("/task/commit").asText()).isEqualTo("abc123");
+      assertThat(server.revoked).containsKey("lease-1");
+    } finally {
+      gh.stop(0);
+    }
+  }
 }

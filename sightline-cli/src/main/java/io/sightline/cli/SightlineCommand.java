@@ -4,7 +4,9 @@ import io.sightline.cli.commands.AdminCommand;
 import io.sightline.cli.commands.AuditCommand;
 import io.sightline.cli.commands.CompletionCommand;
 import io.sightline.cli.commands.ConnectionCommand;
+import io.sightline.cli.commands.LeaseCommand;
 import io.sightline.cli.commands.LoginCommand;
+import io.sightline.cli.commands.RunCommand;
 import io.sightline.cli.commands.TokenCommand;
 import io.sightline.server.ServerCommand;
 import picocli.CommandLine.Command;
@@ -25,6 +27,8 @@ import picocli.CommandLine.Command;
       ServerCommand.class,
       LoginCommand.class,
       ConnectionCommand.class,
+      RunCommand.class,
+      LeaseCommand.class,
       TokenCommand.class,
       AuditCommand.class,
       AdminCommand.class,

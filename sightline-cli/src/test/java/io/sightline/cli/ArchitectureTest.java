@@ -20,7 +20,11 @@ class ArchitectureTest {
   void clientCodeStaysOffServerInternals() {
     noClasses()
         .that()
-        .resideInAnyPackage("io.sightline.cli.client..", "io.sightline.cli.commands..")
+        .resideInAnyPackage(
+            "io.sightline.cli.client..",
+            "io.sightline.cli.commands..",
+            "io.sightline.cli.run..",
+            "io.sightline.cli.identity..")
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage("io.sightline.server..", "io.sightline.store..")

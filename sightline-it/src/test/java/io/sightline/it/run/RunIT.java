@@ -1,0 +1,345 @@
+package io.sightline.it.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sightline.testing.kube.FakeKubeApiServer;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code sightline run} from the built jar against a real server process and the Kubernetes
+ * emulator, with the real {@code kubectl} inside.
+ */
+class RunIT {
+  static final Path JAR =
+      Path.of(System.getProperty("sightline.jar", "../sightline-cli/target/sightline.jar"))
+          .toAbsolutePath()
+          .normalize();
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final Pattern TOKEN = Pattern.compile("slt_[A-Za-z0-9_-]{40,}");
+
+  @TempDir static Path tmp;
+  static FakeKubeApiServer kube;
+  static Process server;
+  static String serverUrl;
+  static String adminToken;
+  static String deployer;
+  static HttpClient http = HttpClient.newHttpClient();
+  static HttpClient kubeHttp;
+
+  record Result(int exit, String out, String err) {}
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static ProcessBuilder sightline(List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-XX:+UseSerialGC");
+    cmd.add("-XX:TieredStopAtLevel=1");
+    cmd.add("-jar");
+    cmd.add(JAR.toString());
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().keySet().removeIf(k -> k.startsWith("SIGHTLINE_") || k.equals("KUBECONFIG"));
+    pb.environment().put("HOME", tmp.resolve("home").toString());
+    return pb;
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    kube = FakeKubeApiServer.builder().version("1.30").start();
+    kubeHttp = HttpClient.newBuilder().sslContext(kube.sslContext()).build();
+    int port = freePort();
+    Path err = tmp.resolve("server.err");
+    server =
+        sightline(
+                List.of(
+                    "server", "--port", "" + port, "--data-dir", tmp.resolve("data").toString()))
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(err.toFile())
+            .start();
+    serverUrl = "http://127.0.0.1:" + port;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (true) {
+      assertThat(server.isAlive()).as("server running: %s", read(err)).isTrue();
+      try {
+        if (http.send(
+                    HttpRequest.newBuilder(URI.create(serverUrl + "/readyz")).build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode()
+            == 200) {
+          break;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      assertThat(System.nanoTime()).as("server ready in 90 s").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+    Matcher m = TOKEN.matcher(read(err));
+    assertThat(m.find()).as("admin token on the server's stderr").isTrue();
+    adminToken = m.group();
+
+    ObjectNode c = JSON.createObjectNode();
+    c.put("name", "prod").put("kind", "kubernetes").put("authorizationType", "AzureSubscription");
+    c.put("adminKubeconfig", kube.adminKubeconfig());
+    c.putArray("namespaces").add("web");
+    c.put("createNamespace", true);
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(serverUrl + "/api/v1/connections?timeout=10s"))
+                .header("Authorization", "Bearer " + adminToken)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(c.toString()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    deployer = JSON.readTree(r.body()).at("/deployers/web").asText();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (server != null) {
+      server.destroy();
+      server.waitFor(20, TimeUnit.SECONDS);
+    }
+    if (kube != null) {
+      kube.close();
+    }
+  }
+
+  static String read(Path p) throws IOException {
+    return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
+  }
+
+  ProcessBuilder run(String... args) {
+    List<String> a = new ArrayList<>(List.of("run", "--connection", "prod", "-n", "web"));
+    a.addAll(List.of(args));
+    ProcessBuilder pb = sightline(a);
+    pb.environment().put("SIGHTLINE_SERVER", serverUrl);
+    pb.environment().put("SIGHTLINE_TOKEN", adminToken);
+    return pb;
+  }
+
+  static Result finish(ProcessBuilder pb, Path dir) throws Exception {
+    Files.createDirectories(dir);
+    Process p =
+        pb.redirectOutput(dir.resolve("out").toFile())
+            .redirectError(dir.resolve("err").toFile())
+            .start();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("run finished").isTrue();
+    return new Result(p.exitValue(), read(dir.resolve("out")), read(dir.resolve("err")));
+  }
+
+  /** [status, username] the emulator answers for a token. */
+  static Object[] whoami(String token) throws Exception {
+    HttpResponse<String> r =
+        kubeHttp.send(
+            HttpRequest.newBuilder(
+                    URI.create(kube.url() + "/apis/authentication.k8s.io/v1/selfsubjectreviews"))
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"SelfSubjectReview\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    return new Object[] {
+      r.statusCode(),
+      r.statusCode() < 300 ? JSON.readTree(r.body()).at("/status/userInfo/username").asText() : null
+    };
+  }
+
+  static void awaitUnauthorized(String token) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    Object[] who = whoami(token);
+    while ((int) who[0] != 401 && System.nanoTime() < deadline) {
+      Thread.sleep(250);
+      who = whoami(token);
+    }
+    assertThat(who[0]).as("the revoked token is refused").isEqualTo(401);
+  }
+
+  JsonNode lease(String id) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(serverUrl + "/api/v1/leases/" + id))
+                .header("Authorization", "Bearer " + adminToken)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return JSON.readTree(r.body());
+  }
+
+  static String leaseId(String err) {
+    Matcher m = Pattern.compile("lease (\\S+) \\(token-request").matcher(err);
+    assertThat(m.find()).as("run names its lease: %s", err).isTrue();
+    return m.group(1);
+  }
+
+  @Test
+  @DisplayName(
+      "kubectl auth whoami inside sightline run reports the deployer; the token never shows and"
+          + " gets 401 after the run")
+  void kubectlWhoami() throws Exception {
+    Path dir = tmp.resolve("whoami");
+    Path tokenCopy = dir.resolve("token-copy");
+    Files.createDirectories(dir);
+    Result r =
+        finish(
+            run(
+                "--",
+                "sh",
+                "-c",
+                "kubectl auth whoami -o jsonpath='{.status.userInfo.username}'; echo;"
+                    + " cat \"$(dirname \"$KUBECONFIG\")/token\"; echo;"
+                    + " cp \"$(dirname \"$KUBECONFIG\")/token\" "
+                    + tokenCopy),
+            dir);
+    assertThat(r.exit()).as(r.err()).isZero();
+    String token = Files.readString(tokenCopy).strip();
+    assertThat(r.out())
+        .matches("(?s)system:serviceaccount:[a-z0-9-]+:" + deployer + "\n\\*\\*\\*\n");
+    assertThat(r.out() + r.err()).doesNotContain(token).doesNotContain(adminToken);
+    assertThat(r.err()).contains("using Sightline API token").contains("revoked lease");
+    awaitUnauthorized(token);
+    assertThat(lease(leaseId(r.err())).toString()).contains("revoked");
+  }
+
+  @Test
+  @DisplayName("SIGTERM to sightline run stops the command and still revokes the lease")
+  void sigterm() throws Exception {
+    Path dir = tmp.resolve("sigterm");
+    Files.createDirectories(dir);
+    Path tokenCopy = dir.resolve("token-copy");
+    Process p =
+        run(
+                "--",
+                "sh",
+                "-c",
+                "cp \"$(dirname \"$KUBECONFIG\")/token\" "
+                    + tokenCopy
+                    + ".tmp; mv "
+                    + tokenCopy
+                    + ".tmp "
+                    + tokenCopy
+                    + "; sleep 120")
+            .redirectOutput(dir.resolve("out").toFile())
+            .redirectError(dir.resolve("err").toFile())
+            .start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.exists(tokenCopy) && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(tokenCopy).as("the command started: %s", read(dir.resolve("err"))).exists();
+    String token = Files.readString(tokenCopy).strip();
+    assertThat((String) whoami(token)[1]).endsWith(":" + deployer);
+
+    p.destroy(); // SIGTERM
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("run ends after SIGTERM").isTrue();
+    String err = read(dir.resolve("err"));
+    assertThat(err).contains("revoked lease").doesNotContain(token);
+    awaitUnauthorized(token);
+    assertThat(lease(leaseId(err)).toString()).contains("revoked");
+  }
+
+  @Test
+  @DisplayName(
+      "lease create writes a 0600 kubeconfig kubectl can use; list, show; revoke by handle file")
+  void leaseCommands() throws Exception {
+    Path dir = tmp.resolve("lease");
+    Files.createDirectories(dir);
+    Path kubeconfig = dir.resolve("kubeconfig");
+    ProcessBuilder create =
+        sightline(
+            List.of(
+                "lease",
+                "create",
+                "--connection",
+                "prod",
+                "-n",
+                "web",
+                "--kubeconfig-out",
+                kubeconfig.toString()));
+    create.environment().put("SIGHTLINE_SERVER", serverUrl);
+    create.environment().put("SIGHTLINE_TOKEN", adminToken);
+    Result r = finish(create, dir.resolve("create"));
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isEmpty();
+    Path handle = dir.resolve("kubeconfig.handle");
+    assertThat(r.err())
+        .contains("revoke it with: sightline lease revoke")
+        .contains(handle.toString());
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(kubeconfig)))
+        .isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(handle)))
+        .isEqualTo("rw-------");
+    Matcher t = Pattern.compile("token: \"([^\"]+)\"").matcher(Files.readString(kubeconfig));
+    assertThat(t.find()).isTrue();
+    String token = t.group(1);
+    assertThat(r.err()).doesNotContain(token).doesNotContain(Files.readString(handle).strip());
+    String id =
+        Pattern.compile("lease (\\S+) ").matcher(r.err()).results().findFirst().get().group(1);
+
+    ProcessBuilder kubectl =
+        new ProcessBuilder(
+            "kubectl",
+            "--kubeconfig",
+            kubeconfig.toString(),
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username}");
+    Result who = finish(kubectl, dir.resolve("kubectl"));
+    assertThat(who.exit()).as(who.err()).isZero();
+    assertThat(who.out()).endsWith(":" + deployer);
+
+    ProcessBuilder list = sightline(List.of("lease", "list", "--active", "-o", "json"));
+    list.environment().put("SIGHTLINE_SERVER", serverUrl);
+    list.environment().put("SIGHTLINE_TOKEN", adminToken);
+    Result listed = finish(list, dir.resolve("list"));
+    assertThat(listed.exit()).as(listed.err()).isZero();
+    assertThat(listed.out()).contains(id).doesNotContain(token);
+
+    ProcessBuilder show = sightline(List.of("lease", "show", id));
+    show.environment().put("SIGHTLINE_SERVER", serverUrl);
+    show.environment().put("SIGHTLINE_TOKEN", adminToken);
+    Result shown = finish(show, dir.resolve("show"));
+    assertThat(shown.exit()).as(shown.err()).isZero();
+    assertThat(shown.out()).contains(id).doesNotContain(token);
+
+    // no API token: the handle alone revokes
+    ProcessBuilder revoke =
+        sightline(List.of("lease", "revoke", id, "--handle-file", handle.toString()));
+    revoke.environment().put("SIGHTLINE_SERVER", serverUrl);
+    Result revoked = finish(revoke, dir.resolve("revoke"));
+    assertThat(revoked.exit()).as(revoked.err()).isZero();
+    assertThat(revoked.err()).contains("revoked lease " + id);
+    awaitUnauthorized(token);
+  }
+}

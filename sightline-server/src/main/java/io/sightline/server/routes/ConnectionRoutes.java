@@ -549,7 +549,8 @@ public final class ConnectionRoutes {
 
   static List<String> warnings(ProbeResult r) {
     List<String> out = new ArrayList<>(r.warnings());
-    if (r.ok() && r.namespacesForbidden()) {
+    boolean said = out.stream().anyMatch(w -> w.startsWith("FORBIDDEN_NAMESPACES"));
+    if (r.ok() && r.namespacesForbidden() && !said) {
       out.add(
           "FORBIDDEN_NAMESPACES: the credential may not list namespaces; the connection works,"
               + " type the namespace instead of picking it");

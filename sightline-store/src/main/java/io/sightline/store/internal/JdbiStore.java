@@ -219,9 +219,11 @@ public final class JdbiStore implements Store {
       }
       hc.setJdbcUrl(
           // Open (and file-locked) until close() shuts it down; lock waits of up to 10 s.
+          // WRITE_DELAY=0: a commit is on disk when it returns. H2's default (500 ms) lost
+          // committed leases and their audit records on kill -9 (LeaseCrashIT).
           "jdbc:h2:file:"
               + config.h2Path()
-              + ";DB_CLOSE_DELAY=-1;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000");
+              + ";DB_CLOSE_DELAY=-1;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;LOCK_TIMEOUT=10000");
       hc.setDriverClassName("org.h2.Driver");
       hc.setUsername("sightline");
       hc.setPassword("");

@@ -59,6 +59,7 @@ public final class Bench {
     results.addAll(ServerStartFigures.run(ctx));
     results.addAll(EmulatorFigures.run(ctx));
     results.addAll(ProbeFigures.run(ctx));
+    results.addAll(LeaseFigures.run(ctx));
     results.addAll(AksFigures.run(ctx));
     return results;
   }

@@ -333,7 +333,8 @@ public final class LeaseService implements AutoCloseable {
           false);
     }
     MintedToken minted;
-    try (KubernetesClient client = client(src.access())) {
+    try (CachedClient cached = cachedClient(src.access())) {
+      KubernetesClient client = cached.client();
       minted =
           new TokenMinter(client)
               .mint(new MintRequest(id, home, deployer, ttl, List.of(), expiresAt));
@@ -419,7 +420,8 @@ public final class LeaseService implements AutoCloseable {
 
   /** Deletes the lease's Secret by name; true when it is gone now. */
   private boolean revokeQuietly(ClusterAccess access, String id, String home) {
-    try (KubernetesClient client = client(access)) {
+    try (CachedClient cached = cachedClient(access)) {
+      KubernetesClient client = cached.client();
       new TokenMinter(client).revoke(id, home);
       return true;
     } catch (RuntimeException e) {
@@ -601,7 +603,8 @@ public final class LeaseService implements AutoCloseable {
     if (TOKEN_REQUEST.equals(lease.credential()) && lease.secretPresent()) {
       Optional<Source> src = sourceOf(lease);
       if (src.isPresent()) {
-        try (KubernetesClient client = client(src.get().access())) {
+        try (CachedClient cached = cachedClient(src.get().access())) {
+          KubernetesClient client = cached.client();
           new TokenMinter(client).revoke(id, lease.homeNamespace());
         } catch (SightlineException e) {
           deleted = false;
@@ -702,7 +705,8 @@ public final class LeaseService implements AutoCloseable {
           "connection " + lease.connectionName() + " no longer has a minter: ask for a new lease");
     }
     MintedToken minted;
-    try (KubernetesClient client = client(src.access())) {
+    try (CachedClient cached = cachedClient(src.access())) {
+      KubernetesClient client = cached.client();
       minted =
           new TokenMinter(client)
               .mint(
@@ -800,7 +804,8 @@ public final class LeaseService implements AutoCloseable {
     try {
       Optional<Source> src = sourceOf(l);
       if (src.isPresent()) {
-        try (KubernetesClient client = client(src.get().access())) {
+        try (CachedClient cached = cachedClient(src.get().access())) {
+          KubernetesClient client = cached.client();
           new TokenMinter(client).revoke(l.id(), l.homeNamespace());
         }
       }
@@ -849,6 +854,10 @@ public final class LeaseService implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    synchronized (clients) {
+      clients.values().forEach(KubernetesClient::close);
+      clients.clear();
+    }
     if (reaper != null) {
       reaper.shutdownNow();
       try {
@@ -862,8 +871,60 @@ public final class LeaseService implements AutoCloseable {
 
   // ------------------------------------------------------------------ helpers
 
+  /**
+   * One client per cluster credential, kept open: a new fabric8 client per lease paid for a new
+   * HTTP client and a TLS handshake every time (30× the raw Secret + TokenRequest cost in the lease
+   * benchmark). Keyed by a hash of server, CA and credential, so a rotated minter token gets its
+   * own client; the least recently used beyond {@link #MAX_CLIENTS} are closed.
+   */
+  /** A cached client for one block; closing it keeps the client open for the next lease. */
+  private record CachedClient(KubernetesClient client) implements AutoCloseable {
+    @Override
+    public void close() {}
+  }
+
+  private CachedClient cachedClient(ClusterAccess access) {
+    return new CachedClient(client(access));
+  }
+
   private KubernetesClient client(ClusterAccess access) {
-    return KubernetesClients.create(access, EgressSocketFactory.of(egress), CLIENT);
+    String key = clientKey(access);
+    synchronized (clients) {
+      KubernetesClient c = clients.get(key);
+      if (c == null) {
+        c = KubernetesClients.create(access, EgressSocketFactory.of(egress), CLIENT);
+        clients.put(key, c);
+      }
+      return c;
+    }
+  }
+
+  private static final int MAX_CLIENTS = 64;
+
+  private final Map<String, KubernetesClient> clients =
+      new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, KubernetesClient> eldest) {
+          if (size() > MAX_CLIENTS) {
+            eldest.getValue().close();
+            return true;
+          }
+          return false;
+        }
+      };
+
+  private static String clientKey(ClusterAccess a) {
+    StringBuilder b = new StringBuilder();
+    b.append(a.server()).append('\n').append(a.caPem()).append('\n');
+    b.append(a.insecureSkipTlsVerify()).append('\n').append(a.tlsServerName()).append('\n');
+    b.append(a.bearerToken() == null ? "" : a.bearerToken().reveal()).append('\n');
+    b.append(a.clientCertificatePem()).append('\n');
+    b.append(a.clientKeyPem() == null ? "" : a.clientKeyPem().reveal()).append('\n');
+    b.append(a.username()).append('\n');
+    b.append(a.password() == null ? "" : a.password().reveal());
+    return LeaseHandles.sha256(b.toString());
   }
 
   private static ClusterAccess tokenAccess(ClusterAccess server, SecretValue token) {

@@ -428,6 +428,8 @@ public final class ConnectionCommand {
     @Parameters(paramLabel = "NAME")
     String name;
 
+    @Mixin ProbeOptions probe;
+
     @Option(names = "--force", description = "Delete even if deprovisioning fails.")
     boolean force;
 
@@ -443,6 +445,14 @@ public final class ConnectionCommand {
       this.ctx = ctx;
     }
 
+    private Map<String, String> deleteQuery() {
+      Map<String, String> q = probe.query();
+      if (force) {
+        q.put("force", "true");
+      }
+      return q;
+    }
+
     @Override
     public Integer call() throws IOException {
       ObjectNode body = null;
@@ -454,7 +464,7 @@ public final class ConnectionCommand {
       try {
         answer =
             ctx.client(client.server)
-                .send("DELETE", BASE + "/" + enc(name) + (force ? "?force=true" : ""), body);
+                .send("DELETE", BASE + "/" + enc(name) + query(deleteQuery()), body);
       } catch (ApiException e) {
         if (e.problem() != null) {
           for (JsonNode left : e.problem().path("leftBehind")) {

@@ -1,7 +1,11 @@
 package io.sightline.core;
 
-import java.util.Collections;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -27,24 +31,35 @@ public final class Redactor {
               // Authorization: Bearer <anything>
               + "|(?<=[Bb]earer )[A-Za-z0-9._~+/=-]{8,}");
 
-  // Access order, bounded: the most recently registered secrets are the ones still in use.
-  private static final Set<String> REGISTERED =
-      Collections.synchronizedSet(
-          Collections.newSetFromMap(
-              new LinkedHashMap<String, Boolean>(1024, 0.75f, true) {
-                private static final long serialVersionUID = 1L;
+  private static final Object LOCK = new Object();
 
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-                  return size() > MAX_REGISTERED;
-                }
-              }));
+  // Insertion order, bounded: the most recently registered secrets are the ones still in use.
+  private static final LinkedHashMap<String, Boolean> REGISTERED = new LinkedHashMap<>();
+
+  // The registered values by their first MIN_REGISTERED_LENGTH characters: redacting a line costs
+  // one lookup per character of the line, not one scan per registered secret.
+  private static final Map<String, Set<String>> BY_PREFIX = new HashMap<>();
 
   private Redactor() {}
 
   public static void register(String secret) {
-    if (secret != null && secret.length() >= MIN_REGISTERED_LENGTH) {
-      REGISTERED.add(secret);
+    if (secret == null || secret.length() < MIN_REGISTERED_LENGTH) {
+      return;
+    }
+    synchronized (LOCK) {
+      if (REGISTERED.remove(secret) == null) {
+        BY_PREFIX.computeIfAbsent(prefix(secret), k -> new HashSet<>()).add(secret);
+      }
+      REGISTERED.put(secret, Boolean.TRUE);
+      if (REGISTERED.size() > MAX_REGISTERED) {
+        String eldest = REGISTERED.keySet().iterator().next();
+        REGISTERED.remove(eldest);
+        Set<String> same = BY_PREFIX.get(prefix(eldest));
+        same.remove(eldest);
+        if (same.isEmpty()) {
+          BY_PREFIX.remove(prefix(eldest));
+        }
+      }
     }
   }
 
@@ -53,15 +68,36 @@ public final class Redactor {
       return text;
     }
     String out = text;
-    String[] snapshot;
-    synchronized (REGISTERED) {
-      snapshot = REGISTERED.toArray(new String[0]);
-    }
-    for (String secret : snapshot) {
-      if (out.contains(secret)) {
-        out = out.replace(secret, MASK);
-      }
+    for (String secret : registeredIn(text)) {
+      out = out.replace(secret, MASK);
     }
     return SHAPES.matcher(out).replaceAll(MASK);
+  }
+
+  /** The registered secrets that occur in {@code text}, longest first. */
+  private static List<String> registeredIn(String text) {
+    List<String> found = new ArrayList<>();
+    synchronized (LOCK) {
+      if (BY_PREFIX.isEmpty()) {
+        return found;
+      }
+      for (int i = 0; i + MIN_REGISTERED_LENGTH <= text.length(); i++) {
+        Set<String> candidates = BY_PREFIX.get(text.substring(i, i + MIN_REGISTERED_LENGTH));
+        if (candidates != null) {
+          for (String secret : candidates) {
+            if (text.startsWith(secret, i) && !found.contains(secret)) {
+              found.add(secret);
+            }
+          }
+        }
+      }
+    }
+    // A secret containing another must be masked before it.
+    found.sort(Comparator.comparingInt(String::length).reversed());
+    return found;
+  }
+
+  private static String prefix(String secret) {
+    return secret.substring(0, MIN_REGISTERED_LENGTH);
   }
 }

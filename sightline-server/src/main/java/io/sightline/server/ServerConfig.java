@@ -1,6 +1,7 @@
 package io.sightline.server;
 
 import io.sightline.core.SecretValue;
+import io.sightline.core.SightlineException;
 import io.sightline.kubernetes.EgressPolicy;
 import io.sightline.server.leases.LeaseSettings;
 import java.io.IOException;
@@ -18,8 +19,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
@@ -334,39 +333,20 @@ public record ServerConfig(
     }
   }
 
-  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*([smhd])");
-
   /**
-   * Parses {@code 90d}, {@code 12h}, {@code 15m}, {@code 30s} (also combined: {@code 1h30m}) or an
-   * ISO-8601 duration ({@code PT1H}).
+   * Parses the CLI's duration syntax ({@link io.sightline.core.Durations}: {@code 90d}, {@code
+   * 12h}, {@code 15m}, {@code 30s}, {@code 1h30m}) or an ISO-8601 duration ({@code PT1H}).
    */
   public static Duration parseDuration(String text) {
-    String t = text.strip().toLowerCase(Locale.ROOT);
-    if (t.startsWith("p")) {
+    String t = text.strip();
+    if (t.toLowerCase(Locale.ROOT).startsWith("p")) {
       return Duration.parse(t.toUpperCase(Locale.ROOT));
     }
-    Matcher m = DURATION.matcher(t);
-    Duration d = Duration.ZERO;
-    int end = 0;
-    while (m.find()) {
-      if (m.start() != end) {
-        throw new IllegalArgumentException(text);
-      }
-      long n = Long.parseLong(m.group(1));
-      d =
-          d.plus(
-              switch (m.group(2)) {
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-              });
-      end = m.end();
+    try {
+      return io.sightline.core.Durations.parse(t, "duration");
+    } catch (SightlineException e) {
+      throw new IllegalArgumentException(text, e);
     }
-    if (end == 0 || end != t.length()) {
-      throw new IllegalArgumentException(text);
-    }
-    return d;
   }
 
   /** Turns merged strings into typed, validated values; names where a bad value came from. */

@@ -639,13 +639,24 @@ public final class ConnectionRoutes {
         Map.of("probe", probe));
   }
 
-  private Object verify(Call c) {
-    String name = c.pathParam("name");
+  private record SavedProbe(ClusterAccess access, ProbeResult probe) {}
+
+  /**
+   * Probes the saved connection {@code name} within the call's timeout, rate-limited per caller.
+   */
+  private SavedProbe probeSaved(Call c, String name) {
     Duration timeout = ConnectionBodies.timeout(c);
     Loaded l = load(name);
     ClusterAccess access = savedAccess(l);
     s.probeLimiter().acquire(c.actor());
-    ProbeResult probe = probe(access, timeout, targetNamespaces(l));
+    return new SavedProbe(access, probe(access, timeout, targetNamespaces(l)));
+  }
+
+  private Object verify(Call c) {
+    String name = c.pathParam("name");
+    SavedProbe saved = probeSaved(c, name);
+    ClusterAccess access = saved.access();
+    ProbeResult probe = saved.probe();
     s.store()
         .transact(
             tx -> {
@@ -674,11 +685,9 @@ public final class ConnectionRoutes {
 
   private Object namespaces(Call c) {
     String name = c.pathParam("name");
-    Duration timeout = ConnectionBodies.timeout(c);
-    Loaded l = load(name);
-    ClusterAccess access = savedAccess(l);
-    s.probeLimiter().acquire(c.actor());
-    ProbeResult probe = probe(access, timeout, targetNamespaces(l));
+    SavedProbe saved = probeSaved(c, name);
+    ClusterAccess access = saved.access();
+    ProbeResult probe = saved.probe();
     s.store()
         .transact(
             tx -> {

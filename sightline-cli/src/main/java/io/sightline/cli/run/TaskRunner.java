@@ -107,6 +107,10 @@ public final class TaskRunner {
                 + l.connectionId()
                 + " to the command; tasks inline its token, so it is NOT renewed: the TTL must"
                 + " cover the task");
+        String warning = AzurePipelinesExport.warning(l);
+        if (warning != null) {
+          say("warning: " + warning);
+        }
       }
       pb.redirectInput(ProcessBuilder.Redirect.INHERIT);
       Process p;

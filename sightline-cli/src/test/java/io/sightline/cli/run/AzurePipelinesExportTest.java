@@ -37,5 +37,45 @@ class AzurePipelinesExportTest {
     assertThat(auth.at("/parameters/serviceAccountCertificate").asText())
         .isEqualTo(FakeLeaseServer.CA_PEM_B64);
     assertThat(auth.at("/parameters/isCreatedFromSecretYaml").asText()).isEqualTo("false");
+    assertThat(AzurePipelinesExport.warning(TaskKubeconfigTest.lease("lease-token-abcdef")))
+        .isNull();
+  }
+
+  @Test
+  @DisplayName(
+      "a lease without a CA exports no empty serviceAccountCertificate (which"
+          + " azure-pipelines-task-lib treats as missing) and run's warning names the variable the"
+          + " tasks will miss")
+  void leaseWithoutCa() throws Exception {
+    Lease lease = withoutCa(TaskKubeconfigTest.lease("lease-token-abcdef"));
+    Map<String, String> v = AzurePipelinesExport.variables(lease);
+    assertThat(v)
+        .doesNotContainKey("ENDPOINT_AUTH_PARAMETER_" + ID + "_SERVICEACCOUNTCERTIFICATE")
+        .containsKey("ENDPOINT_AUTH_PARAMETER_" + ID + "_APITOKEN");
+    JsonNode auth = FakeLeaseServer.JSON.readTree(v.get("ENDPOINT_AUTH_" + ID));
+    assertThat(auth.at("/parameters/serviceAccountCertificate").isMissingNode()).isTrue();
+    assertThat(auth.at("/parameters/isCreatedFromSecretYaml").asText()).isEqualTo("false");
+    assertThat(AzurePipelinesExport.warning(lease))
+        .contains("no CA certificate")
+        .contains("ENDPOINT_AUTH_PARAMETER_" + ID + "_SERVICEACCOUNTCERTIFICATE")
+        .contains("Endpoint auth data not present")
+        .doesNotContain("lease-token-abcdef");
+  }
+
+  private static Lease withoutCa(Lease l) {
+    return new Lease(
+        l.id(),
+        l.credential(),
+        l.token(),
+        l.server(),
+        null,
+        l.namespace(),
+        l.expiresAt(),
+        l.maxExpiresAt(),
+        l.ttlSeconds(),
+        l.warnings(),
+        l.handle(),
+        l.connectionId(),
+        l.json());
   }
 }

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -341,5 +342,74 @@ class RunIT {
     assertThat(revoked.exit()).as(revoked.err()).isZero();
     assertThat(revoked.err()).contains("revoked lease " + id);
     awaitUnauthorized(token);
+  }
+
+  @Test
+  @DisplayName(
+      "with --export azure-pipelines, the kubeconfig the npm package"
+          + " azure-pipelines-tasks-kubernetes-common builds from the endpoint variables works"
+          + " with kubectl as the deployer; its token never shows and gets 401 after the run")
+  void azurePipelinesTaskKubeconfig() throws Exception {
+    Path project = AzurePipelinesTaskProject.install();
+    Path dir = tmp.resolve("azure-pipelines");
+    Path agentTemp = dir.resolve("agent-temp");
+    Files.createDirectories(agentTemp);
+
+    // the endpoint id a pipeline names is the connection's id, as connection show prints it
+    ProcessBuilder show = sightline(List.of("connection", "show", "prod", "-o", "json"));
+    show.environment().put("SIGHTLINE_SERVER", serverUrl);
+    show.environment().put("SIGHTLINE_TOKEN", adminToken);
+    Result shown = finish(show, dir.resolve("show"));
+    assertThat(shown.exit()).as(shown.err()).isZero();
+    String endpoint = JSON.readTree(shown.out()).path("id").asText();
+    assertThat(endpoint).isNotBlank();
+
+    // node directly, as the agent starts a task (sh, i.e. dash, would drop the variables: their
+    // names contain the id's dashes); the script runs kubectl with the kubeconfig it wrote
+    Path config = agentTemp.resolve("config");
+    ProcessBuilder pb =
+        run(
+            "--export",
+            "azure-pipelines",
+            "--",
+            AzurePipelinesTaskProject.onPath("node"),
+            project.resolve("write-kubeconfig.js").toString(),
+            endpoint,
+            agentTemp.toString(),
+            "--",
+            "kubectl",
+            "--kubeconfig",
+            config.toString(),
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username}");
+    pb.environment().put("AGENT_TEMPDIRECTORY", agentTemp.toString());
+    Result r = finish(pb, dir);
+    assertThat(r.exit()).as("out: %s%nerr: %s", r.out(), r.err()).isZero();
+    assertThat(r.err()).contains("exported Azure Pipelines endpoint " + endpoint);
+    // kubectl's answer is the last line (task-lib's ##vso[...] lines come before it)
+    List<String> lines = r.out().lines().toList();
+    assertThat(lines).isNotEmpty();
+    assertThat(lines.get(lines.size() - 1)).matches("system:serviceaccount:[a-z0-9-]+:" + deployer);
+
+    // what the package wrote: the lease's token inline, the cluster's CA, no TLS shortcut
+    JsonNode kubeconfig = JSON.readTree(Files.readString(config));
+    assertThat(kubeconfig.at("/clusters/0/cluster/server").asText())
+        .isEqualTo(String.valueOf(kube.url()));
+    assertThat(kubeconfig.at("/clusters/0/cluster/insecure-skip-tls-verify").isMissingNode())
+        .isTrue();
+    String token = kubeconfig.at("/users/0/user/token").asText();
+    assertThat(token).isNotBlank();
+    String base64 = Base64.getEncoder().encodeToString(token.getBytes(StandardCharsets.UTF_8));
+    // task-lib debug-logs the apiToken parameter (base64): run masks both forms
+    assertThat(r.out()).contains("auth param apiToken = ***");
+    assertThat(r.out() + r.err())
+        .doesNotContain(token)
+        .doesNotContain(base64)
+        .doesNotContain(adminToken);
+    assertThat(r.err()).contains("revoked lease");
+    awaitUnauthorized(token);
+    assertThat(lease(leaseId(r.err())).toString()).contains("revoked");
   }
 }

@@ -181,7 +181,12 @@ public final class HttpApp {
                   ? "a lease handle is accepted only to read, renew or revoke its own lease"
                   : "the bearer value is neither a Sightline API token nor an accepted ID token");
       throw unauthorized(
-          "the API token is not valid (unknown, expired or revoked): use another or ask an admin");
+          presented.startsWith("slt_") || presented.startsWith("slh_")
+              ? "the API token is not valid (unknown, expired or revoked): use another or ask an"
+                  + " admin"
+              : "the bearer token is not accepted here: an ID token must come from an issuer this"
+                  + " server trusts, be current and carry an accepted audience (an admin sees why"
+                  + " in the server's debug log)");
     }
     Principal p = principal.get();
     ctx.attribute(PRINCIPAL_ATTRIBUTE, p);

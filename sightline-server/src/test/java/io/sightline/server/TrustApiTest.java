@@ -337,6 +337,16 @@ class TrustApiTest {
     assertThat(refused.json().get("field").asText()).isEqualTo("pipelinePermissions.pipelines");
     assertThat(h.get("/api/v1/connections/qa", user).status()).isEqualTo(404);
 
+    Harness.Response viaUpdate =
+        send(
+            "PUT",
+            "/api/v1/connections/staging?verify=false",
+            creator,
+            "{\"kind\":\"kubernetes\",\"authorizationType\":\"AzureSubscription\","
+                + "\"pipelinePermissions\":{\"allPipelines\":true}}");
+    assertThat(viaUpdate.status()).as("%s", viaUpdate).isEqualTo(400);
+    assertThat(viaUpdate.json().get("code").asText()).isEqualTo("USE_PIPELINE_PERMISSIONS_ROUTE");
+
     Harness.Response both =
         send(
             "PUT",

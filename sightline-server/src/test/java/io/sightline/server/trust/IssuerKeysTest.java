@@ -10,6 +10,7 @@ import io.sightline.testing.oidc.FakeOidcIssuer;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,5 +83,45 @@ class IssuerKeysTest {
           .hasMessageContaining("names issuer " + ci.issuer() + ", not the trusted issuer URL");
       assertThat(ci.jwksRequests()).isZero();
     }
+  }
+
+  /** A clock tests move by hand. */
+  static final class HandClock extends Clock {
+    Instant now = Instant.parse("2026-11-29T12:00:00Z");
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "keys are refetched after an hour; when the issuer is down the cached keys keep working")
+  void staleKeysSurviveAnIssuerOutage() throws Exception {
+    HandClock clock = new HandClock();
+    FakeOidcIssuer ci = FakeOidcIssuer.start();
+    Path ca = ci.writeCaBundle(tmp.resolve("ca.pem"));
+    IssuerKeys keys =
+        new IssuerKeys(OidcHttp.client(EgressPolicy.defaults(), ca), clock, Duration.ofSeconds(10));
+    String issuer = ci.issuer();
+    assertThat(keys.keys(issuer, "key-1")).hasSize(1);
+    clock.now = clock.now.plus(Duration.ofMinutes(59));
+    assertThat(keys.keys(issuer, "key-1")).hasSize(1);
+    assertThat(keys.fetches()).as("cached within the hour").isEqualTo(1);
+    ci.close();
+    clock.now = clock.now.plus(Duration.ofMinutes(2));
+    assertThat(keys.keys(issuer, "key-1")).as("stale keys while the issuer is down").hasSize(1);
+    assertThat(keys.fetches()).isEqualTo(1);
   }
 }

@@ -80,7 +80,9 @@ public final class IssuerKeys {
           if (c == null) {
             throw e;
           }
-          // keep serving the keys we had
+          // keep serving the keys we had; try again after minRefetch, not on every request
+          c = new Cached(c.keys(), now.minus(MAX_AGE).plus(minRefetch));
+          cache.put(issuer, c);
         }
       }
       List<JWK> found = select(c.keys(), kid);

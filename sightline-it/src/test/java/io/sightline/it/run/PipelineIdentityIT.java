@@ -50,6 +50,7 @@ class PipelineIdentityIT {
   static FakeKubeApiServer kube;
   static FakeOidcIssuer github;
   static FakeAzure azure;
+  static FakeOidcIssuer gitlab;
   static final String TENANT = "72f988bf-0000-4000-8000-000000000001";
   static final String ADO_PREFIX = "/eid1/c/pub/t/v4j5cvGGr0GRqy180BHbRw/a/AAAA/sc/org-1/";
   static final String ADO_CONNECTION = "5b3c6ad4-0000-4000-8000-00000000000a";
@@ -94,10 +95,12 @@ class PipelineIdentityIT {
                     "ref", "refs/heads/main",
                     "run_id", "987654",
                     "job_workflow_ref", "org/app/.github/workflows/deploy.yml@refs/heads/main"));
+    gitlab = FakeOidcIssuer.start();
     azure = FakeAzure.builder().tenant(TENANT).start();
     azure.addPipelinesServiceConnection(TENANT, ADO_CONNECTION, ADO_PREFIX + ADO_CONNECTION);
     Path caFile = tmp.resolve("ci-cas.pem");
-    Files.writeString(caFile, github.caPem() + azure.caPem(), StandardCharsets.US_ASCII);
+    Files.writeString(
+        caFile, github.caPem() + azure.caPem() + gitlab.caPem(), StandardCharsets.US_ASCII);
     trustStore = tmp.resolve("truststore.p12");
     KeyStore ks = KeyStore.getInstance("PKCS12");
     ks.load(null, null);
@@ -174,6 +177,9 @@ class PipelineIdentityIT {
     }
     if (azure != null) {
       azure.close();
+    }
+    if (gitlab != null) {
+      gitlab.close();
     }
   }
 
@@ -354,5 +360,83 @@ class PipelineIdentityIT {
             HttpResponse.BodyHandlers.ofString());
     assertThat(JSON.readTree(lease.body()).at("/pipelineIdentity/identity").asText())
         .isEqualTo("ado:org-1/" + ADO_CONNECTION);
+  }
+
+  @Test
+  @DisplayName(
+      "a GitLab job's ID token from id_tokens (SIGHTLINE_ID_TOKEN) or from --id-token-file takes a"
+          + " lease as project_path@refs/heads/<ref>")
+  void gitLabJobTakesALeaseWithItsIdToken() throws Exception {
+    Result trust =
+        admin(
+            tmp.resolve("gl-trust"),
+            "trust",
+            "add",
+            "--preset",
+            "gitlab",
+            "--issuer",
+            gitlab.issuer(),
+            "--audience",
+            AUDIENCE);
+    assertThat(trust.exit()).as(trust.err()).isZero();
+    Result permit =
+        admin(
+            tmp.resolve("gl-permit"),
+            "connection",
+            "permit",
+            "prod",
+            "--pipeline",
+            "gitlab:group/**@refs/heads/main");
+    assertThat(permit.exit()).as(permit.err()).isZero();
+    Map<String, Object> claims =
+        Map.of(
+            "project_path", "group/sub/app",
+            "ref", "main",
+            "ref_type", "branch",
+            "pipeline_id", "555",
+            "pipeline_source", "push");
+    String sub = "project_path:group/sub/app:ref_type:branch:ref:main";
+
+    List<String> run =
+        List.of(
+            "run",
+            "--connection",
+            "prod",
+            "-n",
+            "web",
+            "--",
+            "kubectl",
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username}");
+    ProcessBuilder fromEnv = sightline(run);
+    fromEnv.environment().put("SIGHTLINE_SERVER", serverUrl);
+    fromEnv.environment().put("SIGHTLINE_ID_TOKEN", gitlab.token(sub, AUDIENCE, claims));
+    Result r = finish(fromEnv, tmp.resolve("gl-env"));
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out().strip()).matches("system:serviceaccount:[a-z0-9-]+:" + deployer);
+    assertThat(r.err()).contains("GitLab ID token from $SIGHTLINE_ID_TOKEN");
+
+    Path file = tmp.resolve("gl-id-token");
+    Files.writeString(file, gitlab.token(sub, AUDIENCE, claims));
+    List<String> withFile = new ArrayList<>(run);
+    withFile.addAll(1, List.of("--id-token-file", file.toString()));
+    ProcessBuilder fromFile = sightline(withFile);
+    fromFile.environment().put("SIGHTLINE_SERVER", serverUrl);
+    Result f = finish(fromFile, tmp.resolve("gl-file"));
+    assertThat(f.exit()).as(f.err()).isZero();
+    assertThat(f.err()).contains("ID token from " + file);
+    HttpResponse<String> lease =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create(serverUrl + "/api/v1/leases/" + RunIT.leaseId(f.err())))
+                .header("Authorization", "Bearer " + adminToken)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    JsonNode view = JSON.readTree(lease.body());
+    assertThat(view.at("/pipelineIdentity/identity").asText())
+        .isEqualTo("gitlab:group/sub/app@refs/heads/main");
+    assertThat(view.at("/pipelineIdentity/claims/pipeline_id").asText()).isEqualTo("555");
   }
 }

@@ -434,7 +434,8 @@ class TrustApiTest {
       assertThat(r.json().get("field").asText()).isEqualTo(bad.field());
     }
 
-    JsonNode list = h.get("/api/v1/trust", user).json();
+    assertThat(h.get("/api/v1/trust", user).status()).as("admin only").isEqualTo(403);
+    JsonNode list = h.get("/api/v1/trust", admin).json();
     assertThat(list.get("items").get(0).get("identity").asText())
         .isEqualTo("github:<repository>@<ref>");
     assertThat(h.delete("/api/v1/trust/github", creator).status()).isEqualTo(403);

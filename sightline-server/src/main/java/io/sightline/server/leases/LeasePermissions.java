@@ -71,7 +71,7 @@ public final class LeasePermissions {
             + p.identity()
             + " may not use connection "
             + connection.name()
-            + ": an admin can allow it with `sightline connection permit "
+            + ": someone with role creator can allow it with `sightline connection permit "
             + connection.name()
             + " --pipeline '"
             + p.identity()

@@ -96,10 +96,10 @@ public final class TrustRoutes {
             .body(TrustCreate.class)
             .returns(201, TrustView.class)
             .handle(r::create),
-        ApiRoute.get(TRUST, Role.READER, "List trusted OIDC issuers")
+        ApiRoute.get(TRUST, Role.ADMIN, "List trusted OIDC issuers")
             .returns(TrustList.class)
             .handle(r::list),
-        ApiRoute.get(TRUST + "/{name}", Role.READER, "Show a trusted OIDC issuer")
+        ApiRoute.get(TRUST + "/{name}", Role.ADMIN, "Show a trusted OIDC issuer")
             .returns(TrustView.class)
             .handle(r::show),
         ApiRoute.delete(TRUST + "/{name}", Role.ADMIN, "Stop trusting an OIDC issuer")

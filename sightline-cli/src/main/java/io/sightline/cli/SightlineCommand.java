@@ -8,6 +8,7 @@ import io.sightline.cli.commands.LeaseCommand;
 import io.sightline.cli.commands.LoginCommand;
 import io.sightline.cli.commands.RunCommand;
 import io.sightline.cli.commands.TokenCommand;
+import io.sightline.cli.commands.TrustCommand;
 import io.sightline.server.ServerCommand;
 import picocli.CommandLine.Command;
 
@@ -29,6 +30,7 @@ import picocli.CommandLine.Command;
       ConnectionCommand.class,
       RunCommand.class,
       LeaseCommand.class,
+      TrustCommand.class,
       TokenCommand.class,
       AuditCommand.class,
       AdminCommand.class,

@@ -53,7 +53,8 @@ public record ServerConfig(
     List<String> egressDeny,
     List<String> egressPrivateRanges,
     int probesPerMinute,
-    LeaseSettings leases) {
+    LeaseSettings leases,
+    Path trustCaFile) {
 
   /** Output format of the log. */
   public enum LogFormat {
@@ -106,6 +107,12 @@ public record ServerConfig(
   /** How often the lease reaper deletes the bound Secrets of expired leases. */
   public static final String LEASE_REAP_INTERVAL = "sightline.lease.reap-interval";
 
+  /**
+   * A PEM bundle of CAs trusted (besides the JVM's) when fetching OIDC issuers' discovery documents
+   * and JWKS, e.g. a self-hosted GitLab behind a private CA.
+   */
+  public static final String TRUST_CA_FILE = "sightline.trust.ca-file";
+
   /** Every key with its default (null: none). Secrets are accepted from the environment only. */
   private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
 
@@ -140,6 +147,7 @@ public record ServerConfig(
     DEFAULTS.put(LEASE_MAX_LIFETIME, "12h");
     DEFAULTS.put(LEASE_ALLOW_STATIC, "true");
     DEFAULTS.put(LEASE_REAP_INTERVAL, "30s");
+    DEFAULTS.put(TRUST_CA_FILE, null);
   }
 
   private static final int MAX_YAML_BYTES = 256 * 1024;
@@ -443,7 +451,16 @@ public record ServerConfig(
           deny,
           privateRanges,
           probeRate,
-          leases);
+          leases,
+          trustCaFile());
+    }
+
+    private Path trustCaFile() {
+      Path p = path(TRUST_CA_FILE);
+      if (p != null && !Files.isReadable(p)) {
+        throw bad(TRUST_CA_FILE, "is not a readable file: give a PEM bundle of CA certificates");
+      }
+      return p;
     }
 
     private LeaseSettings leaseSettings() {

@@ -31,6 +31,10 @@ import io.sightline.server.routes.LeaseRoutes;
 import io.sightline.server.routes.MeRoutes;
 import io.sightline.server.routes.Services;
 import io.sightline.server.routes.TokenRoutes;
+import io.sightline.server.routes.TrustRoutes;
+import io.sightline.server.trust.IdTokenVerifier;
+import io.sightline.server.trust.internal.IssuerKeys;
+import io.sightline.server.trust.internal.OidcHttp;
 import io.sightline.store.ApiTokens;
 import io.sightline.store.MasterKey;
 import io.sightline.store.MasterKeys;
@@ -90,6 +94,13 @@ public final class SightlineServer implements AutoCloseable {
   private AuditCheckpoints checkpoints;
   private ClusterProber prober;
   private LeaseService leases;
+  private IdTokenVerifier idTokens;
+
+  /**
+   * A token naming an unknown kid makes the server refetch that issuer's JWKS at most this often.
+   */
+  static final long JWKS_MIN_REFETCH_SECONDS = 10;
+
   private List<ApiRoute> routes = List.of();
   private String url;
   private long httpMs;
@@ -177,6 +188,13 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(TokenRoutes.routes(services));
       all.addAll(ConnectionRoutes.routes(services));
       leases = new LeaseService(store, clock, config.leases(), egress);
+      idTokens =
+          new IdTokenVerifier(
+              store,
+              clock,
+              new IssuerKeys(
+                  trustHttp(egress), clock, Duration.ofSeconds(JWKS_MIN_REFETCH_SECONDS)));
+      all.addAll(TrustRoutes.routes(services));
       all.addAll(LeaseRoutes.routes(leases));
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
@@ -424,10 +442,12 @@ public final class SightlineServer implements AutoCloseable {
     gc.bindTo(meters);
 
     Store routesStore = store;
+    IdTokenVerifier verifier = idTokens;
     HttpApp http =
         new HttpApp(
             this::authenticate,
             (handle, ctx) -> LeaseRoutes.authenticateHandle(routesStore, handle, ctx),
+            (token, ctx) -> LeaseRoutes.authenticateIdToken(verifier, token, ctx),
             meters);
     String[] openApi = new String[1];
     app =
@@ -492,6 +512,14 @@ public final class SightlineServer implements AutoCloseable {
       // keep as given
     }
     url = (tls != null ? "https" : "http") + "://" + host + ":" + app.port();
+  }
+
+  private okhttp3.OkHttpClient trustHttp(EgressPolicy egress) {
+    try {
+      return OidcHttp.client(egress, config.trustCaFile());
+    } catch (IllegalArgumentException e) {
+      throw new StartupException(ServerConfig.TRUST_CA_FILE + ": " + e.getMessage());
+    }
   }
 
   private java.util.Optional<Principal> authenticate(String presented) {

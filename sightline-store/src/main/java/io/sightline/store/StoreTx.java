@@ -12,6 +12,9 @@ public interface StoreTx {
   /** Leases: one task's credential each; token and handle only as hashes. */
   Leases leases();
 
+  /** Trusted OIDC issuers and connections' pipeline permissions. */
+  Trust trust();
+
   /** Envelope encryption whose data keys are written in this transaction. */
   Sealer sealer();
 }

@@ -359,6 +359,92 @@ abstract class StoreContract {
     return false;
   }
 
+  // ---------------------------------------------------------------- trust
+
+  private static Trust.NewTrustedIssuer gitHubTrust(String name) {
+    return new Trust.NewTrustedIssuer(
+        name,
+        "github",
+        "https://token.actions.githubusercontent.com",
+        List.of("https://sightline.example.com"),
+        null,
+        "repo:org/*",
+        List.of("environment"));
+  }
+
+  @Test
+  @DisplayName("a trusted issuer is stored, found by name and issuer URL, listed and removed")
+  void trustedIssuersAreStored() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    Trust.TrustedIssuer added =
+        store.transact((StoreTx tx) -> tx.trust().add(gitHubTrust("github"), "alice"));
+    assertThat(UUID.fromString(added.id())).isNotNull();
+    assertThat(added.preset()).isEqualTo("github");
+    assertThat(added.audiences()).containsExactly("https://sightline.example.com");
+    assertThat(added.subjectPattern()).isEqualTo("repo:org/*");
+    assertThat(added.subjectPrefix()).isNull();
+    assertThat(added.claims()).containsExactly("environment");
+    assertThat(added.createdAt()).isEqualTo(T0);
+    assertThat(added.createdBy()).isEqualTo("alice");
+    store.transact((StoreTx tx) -> tx.trust().add(gitHubTrust("github-2"), "alice"));
+
+    assertThat(store.transact((StoreTx tx) -> tx.trust().find("github"))).contains(added);
+    assertThat(
+            store.transact(
+                (StoreTx tx) -> tx.trust().byIssuer("https://token.actions.githubusercontent.com")))
+        .extracting(Trust.TrustedIssuer::name)
+        .containsExactly("github", "github-2");
+    assertThat(store.transact((StoreTx tx) -> tx.trust().byIssuer("https://gitlab.com"))).isEmpty();
+    assertThatThrownBy(
+            () -> store.transact((StoreTx tx) -> tx.trust().add(gitHubTrust("github"), "bob")))
+        .isInstanceOfSatisfying(
+            SightlineException.class, e -> assertThat(e.code()).isEqualTo("TRUST_EXISTS"));
+
+    assertThat(store.transact((StoreTx tx) -> tx.trust().remove("github"))).isTrue();
+    assertThat(store.transact((StoreTx tx) -> tx.trust().remove("github"))).isFalse();
+    assertThat(store.transact((StoreTx tx) -> tx.trust().list()))
+        .extracting(Trust.TrustedIssuer::name)
+        .containsExactly("github-2");
+  }
+
+  @Test
+  @DisplayName(
+      "a connection's pipeline permissions default to none, are replaced when set, and go with"
+          + " the connection")
+  void pipelinePermissionsFollowTheirConnection() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    String id =
+        store
+            .transact((StoreTx tx) -> tx.connections().create(write("prod", Map.of()), "alice"))
+            .id();
+    assertThat(store.transact((StoreTx tx) -> tx.trust().permissions(id)))
+        .isEqualTo(Trust.PipelinePermissions.NONE);
+
+    store.transact(
+        (StoreTx tx) -> {
+          tx.trust()
+              .setPermissions(
+                  id,
+                  new Trust.PipelinePermissions(
+                      false, List.of("github:org/app@refs/heads/main", "gitlab:g/*@**")),
+                  "alice");
+          return null;
+        });
+    assertThat(store.transact((StoreTx tx) -> tx.trust().permissions(id)).patterns())
+        .containsExactly("github:org/app@refs/heads/main", "gitlab:g/*@**");
+
+    store.transact(
+        (StoreTx tx) -> {
+          tx.trust().setPermissions(id, new Trust.PipelinePermissions(true, List.of()), "bob");
+          return null;
+        });
+    assertThat(store.transact((StoreTx tx) -> tx.trust().permissions(id)))
+        .isEqualTo(new Trust.PipelinePermissions(true, List.of()));
+
+    store.transact((StoreTx tx) -> tx.connections().delete(id));
+    assertThat(countRows(store, "connection_pipeline_permissions")).isZero();
+  }
+
   // ---------------------------------------------------------------- connections
 
   private static Connections.ConnectionWrite write(String name, Map<String, SecretValue> secrets) {

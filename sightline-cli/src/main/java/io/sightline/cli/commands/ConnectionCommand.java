@@ -40,7 +40,8 @@ import picocli.CommandLine.Parameters;
       ConnectionCommand.Namespaces.class,
       ConnectionCommand.Delete.class,
       ConnectionCommand.Import.class,
-      ConnectionCommand.Harden.class
+      ConnectionCommand.Harden.class,
+      ConnectionPermitCommand.class
     })
 public final class ConnectionCommand {
   private static final String BASE = "/api/v1/connections";

@@ -51,6 +51,10 @@ public record ApiRoute(
     return new Builder(HandlerType.PUT, path, role, summary, 200);
   }
 
+  public static Builder patch(String path, Role role, String summary) {
+    return new Builder(HandlerType.PATCH, path, role, summary, 200);
+  }
+
   public static Builder delete(String path, Role role, String summary) {
     return new Builder(HandlerType.DELETE, path, role, summary, 204);
   }

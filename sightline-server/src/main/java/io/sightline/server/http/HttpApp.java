@@ -46,9 +46,20 @@ public final class HttpApp {
     Optional<Principal> authenticate(String presentedHandle, Context ctx);
   }
 
+  /**
+   * Turns any other bearer value (a CI's OIDC ID token) into a principal for this request only;
+   * empty when it is refused (the authenticator logs why at DEBUG) or the route does not take ID
+   * tokens.
+   */
+  @FunctionalInterface
+  public interface IdTokenAuthenticator {
+    Optional<Principal> authenticate(String presentedToken, Context ctx);
+  }
+
   private final JsonBodies json = new JsonBodies();
   private final Authenticator authenticator;
   private final HandleAuthenticator handles;
+  private final IdTokenAuthenticator idTokens;
   private final MeterRegistry meters;
 
   public HttpApp(Authenticator authenticator, MeterRegistry meters) {
@@ -56,8 +67,17 @@ public final class HttpApp {
   }
 
   public HttpApp(Authenticator authenticator, HandleAuthenticator handles, MeterRegistry meters) {
+    this(authenticator, handles, (t, ctx) -> Optional.empty(), meters);
+  }
+
+  public HttpApp(
+      Authenticator authenticator,
+      HandleAuthenticator handles,
+      IdTokenAuthenticator idTokens,
+      MeterRegistry meters) {
     this.authenticator = authenticator;
     this.handles = handles;
+    this.idTokens = idTokens;
     this.meters = meters;
   }
 
@@ -151,7 +171,7 @@ public final class HttpApp {
             ? authenticator.authenticate(presented)
             : presented.startsWith("slh_")
                 ? handles.authenticate(presented, ctx)
-                : Optional.empty();
+                : idTokens.authenticate(presented, ctx);
     if (principal.isEmpty()) {
       log.debug(
           "authentication failed: {}",
@@ -159,9 +179,14 @@ public final class HttpApp {
               ? "no active token matches (unknown, expired or revoked)"
               : presented.startsWith("slh_")
                   ? "a lease handle is accepted only to read, renew or revoke its own lease"
-                  : "the bearer value is not a Sightline API token (no slt_ prefix)");
+                  : "the bearer value is neither a Sightline API token nor an accepted ID token");
       throw unauthorized(
-          "the API token is not valid (unknown, expired or revoked): use another or ask an admin");
+          presented.startsWith("slt_") || presented.startsWith("slh_")
+              ? "the API token is not valid (unknown, expired or revoked): use another or ask an"
+                  + " admin"
+              : "the bearer token is not accepted here: an ID token must come from an issuer this"
+                  + " server trusts, be current and carry an accepted audience (an admin sees why"
+                  + " in the server's debug log)");
     }
     Principal p = principal.get();
     ctx.attribute(PRINCIPAL_ATTRIBUTE, p);

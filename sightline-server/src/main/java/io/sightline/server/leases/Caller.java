@@ -4,8 +4,9 @@ import io.sightline.core.Principal;
 import java.util.Objects;
 
 /**
- * Who asks for or acts on a lease: a Sightline API token's principal, a pipeline identity (OIDC,
- * not wired yet), or the lease's own handle.
+ * Who asks for or acts on a lease: a Sightline API token's principal, a pipeline identity (a CI's
+ * OIDC ID token verified by {@code io.sightline.server.trust.IdTokenVerifier}), or the lease's own
+ * handle.
  *
  * @param name the principal name recorded as the lease's principal and the audit actor
  * @param pipeline the pipeline identity, or null for API tokens and handles

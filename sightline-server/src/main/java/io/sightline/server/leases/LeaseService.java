@@ -194,6 +194,7 @@ public final class LeaseService implements AutoCloseable {
     SecretValue handle = LeaseHandles.newHandle();
     List<String> warnings = new ArrayList<>();
     Source src = store.transact(tx -> source(tx, target.connection(), false));
+    LeasePermissions.check(store, caller, src.record(), target.toMap(), taskMap, requestId);
     boolean tokenRequest = src.tokenRequest();
     if (!tokenRequest && !settings.allowStatic()) {
       store.transact(

@@ -5,11 +5,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sightline.core.Durations;
 import io.sightline.core.SightlineException;
 import io.sightline.server.http.ApiField;
 import io.sightline.server.http.Call;
 import io.sightline.server.http.JsonBodies;
+import io.sightline.store.Trust.PipelinePermissions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -53,7 +55,11 @@ final class ConnectionBodies {
       @ApiField("sightline-deploy (default), edit, admin or a ClusterRole") String deployerRole,
       @ApiField("default sightline-<name>") String homeNamespace,
       String azureSubscriptionId,
-      String clusterId) {}
+      String clusterId,
+      @ApiField(
+              "{\"allPipelines\":true} or {\"pipelines\":[\"github:org/app@refs/heads/main\"]}:"
+                  + " which CI pipelines (OIDC ID tokens) may lease; default none")
+          TrustRoutes.PermissionsBody pipelinePermissions) {}
 
   /** {@code POST /connections/{name}/harden}. */
   record HardenBody(
@@ -69,6 +75,32 @@ final class ConnectionBodies {
       @ApiField("a cluster-admin kubeconfig to deprovision with (never stored)")
           String adminKubeconfig,
       String clusterContext) {}
+
+  /** Removes {@code pipelinePermissions} from a connection body and checks it; null when absent. */
+  static PipelinePermissions takePipelinePermissions(JsonNode tree) {
+    if (!(tree instanceof ObjectNode o) || !o.has("pipelinePermissions")) {
+      return null;
+    }
+    JsonNode p = o.remove("pipelinePermissions");
+    if (p.isNull()) {
+      return null;
+    }
+    TrustRoutes.PermissionsBody b;
+    try {
+      b = STRICT.treeToValue(p, TrustRoutes.PermissionsBody.class);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw SightlineException.badRequest(
+          "INVALID_PIPELINE_PERMISSIONS",
+          "pipelinePermissions",
+          "pipelinePermissions is {\"allPipelines\":true} or {\"pipelines\":[pattern…]}");
+    }
+    return TrustRoutes.validate(b.allPipelines(), b.pipelines(), "pipelinePermissions.pipelines");
+  }
+
+  private static final ObjectMapper STRICT =
+      JsonMapper.builder()
+          .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .build();
 
   /** The raw body as a JSON tree (size-limited, duplicate keys refused); null when empty. */
   static JsonNode tree(Call c, boolean required) {

@@ -36,6 +36,7 @@ import io.sightline.store.Connections.ConnectionRecord;
 import io.sightline.store.Connections.ConnectionWrite;
 import io.sightline.store.Connections.ProvisioningState;
 import io.sightline.store.StoreTx;
+import io.sightline.store.Trust.PipelinePermissions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -171,7 +172,9 @@ public final class ConnectionRoutes {
   private Object create(Call c) {
     boolean verify = ConnectionBodies.flag(c, "verify", true);
     Duration timeout = ConnectionBodies.timeout(c);
-    ConnectionSpec spec = ConnectionRequests.parse(ConnectionBodies.tree(c, true), Set.of());
+    JsonNode tree = ConnectionBodies.tree(c, true);
+    PipelinePermissions perms = ConnectionBodies.takePipelinePermissions(tree);
+    ConnectionSpec spec = ConnectionRequests.parse(tree, Set.of());
     ConnectionType type = spec.type();
     type.validate(spec);
     if (s.store().transact(tx -> tx.connections().find(spec.name())).isPresent()) {
@@ -187,13 +190,14 @@ public final class ConnectionRoutes {
                         tx.connections()
                             .create(write(spec, serverUrlOf(spec), false, null), c.actor());
                     audit(tx, c, "connection.create", r, "success", Map.of("verified", false));
+                    permit(tx, c, r, perms);
                     return r;
                   });
       return view(rec);
     }
     s.probeLimiter().acquire(c.actor());
     if (type.provisionsOnCreate()) {
-      return createProvisioned(c, spec, (AzureSubscriptionConnection) type, timeout);
+      return createProvisioned(c, spec, (AzureSubscriptionConnection) type, timeout, perms);
     }
     ClusterAccess access = type.access(spec);
     ProbeResult probe = probe(access, timeout, type.targetNamespaces(spec));
@@ -210,13 +214,18 @@ public final class ConnectionRoutes {
                       tx.connections().create(write(spec, access.server(), true, now), c.actor());
                   recordProbe(tx, c, r, access.server(), probe, "connection.verify");
                   audit(tx, c, "connection.create", r, "success", Map.of("verified", true));
+                  permit(tx, c, r, perms);
                   return r;
                 });
     return view(rec);
   }
 
   private Object createProvisioned(
-      Call c, ConnectionSpec spec, AzureSubscriptionConnection type, Duration timeout) {
+      Call c,
+      ConnectionSpec spec,
+      AzureSubscriptionConnection type,
+      Duration timeout,
+      PipelinePermissions perms) {
     ClusterAccess admin = type.access(spec);
     ProvisionSpec pspec = type.provisionSpec(spec);
     ProvisionResult result = provision(c, spec.name(), admin, pspec);
@@ -245,12 +254,20 @@ public final class ConnectionRoutes {
                     audit(tx, c, "connection.provision", r, "success", provisionDetails(result));
                     recordProbe(tx, c, r, admin.server(), probe, "connection.verify");
                     audit(tx, c, "connection.create", r, "success", Map.of("verified", true));
+                    permit(tx, c, r, perms);
                     return r;
                   });
       return view(rec);
     } catch (RuntimeException e) {
       rollback(c, spec.name(), admin, pspec);
       throw e;
+    }
+  }
+
+  /** Pipeline permissions given on create; none given: no pipeline may use it (the default). */
+  private static void permit(StoreTx tx, Call c, ConnectionRecord r, PipelinePermissions perms) {
+    if (perms != null) {
+      TrustRoutes.store(tx, c, r, perms);
     }
   }
 
@@ -462,6 +479,8 @@ public final class ConnectionRoutes {
     }
     var w = out.putArray("warnings");
     warnings.stream().distinct().forEach(w::add);
+    out.set(
+        "pipelinePermissions", JSON.valueToTree(TrustRoutes.wire(tx.trust().permissions(r.id()))));
     out.put("createdAt", r.createdAt().toString());
     out.put("updatedAt", r.updatedAt().toString());
     return out;
@@ -766,6 +785,16 @@ public final class ConnectionRoutes {
               + " but the path names "
               + name
               + ": connections cannot be renamed; create a new one");
+    }
+    PipelinePermissions perms = ConnectionBodies.takePipelinePermissions(body);
+    if (perms != null
+        && !perms.equals(s.store().transact(tx -> tx.trust().permissions(l.record().id())))) {
+      throw SightlineException.badRequest(
+          "USE_PIPELINE_PERMISSIONS_ROUTE",
+          "pipelinePermissions",
+          "change pipeline permissions with PUT /api/v1/connections/"
+              + name
+              + "/pipeline-permissions (sightline connection permit), not with the connection");
     }
     ConnectionSpec given = ConnectionRequests.parse(body, l.record().secretFields());
     ConnectionType type = given.type();

@@ -13,13 +13,17 @@ import io.sightline.server.leases.LeaseHandles;
 import io.sightline.server.leases.LeaseKubeconfig;
 import io.sightline.server.leases.LeaseService;
 import io.sightline.server.leases.LeaseTarget;
+import io.sightline.server.leases.PipelineIdentity;
 import io.sightline.server.leases.TaskInfo;
+import io.sightline.server.trust.IdTokenVerifier;
 import io.sightline.store.Leases.LeaseRecord;
 import io.sightline.store.Store;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code /api/v1/leases}: one short-lived credential per task (issue 6). Creating needs role {@code
@@ -28,7 +32,10 @@ import java.util.Optional;
  */
 public final class LeaseRoutes {
   public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+  private static final Logger log = LoggerFactory.getLogger(LeaseRoutes.class);
   private static final String HANDLE_ATTRIBUTE = "sightline.leaseHandle";
+  private static final String PIPELINE_ATTRIBUTE = "sightline.pipelineIdentity";
+  private static final String LEASES_PATH = "/api/v1/leases";
   private static final String LEASE_PATH = "/api/v1/leases/{id}";
   private static final String RENEW_PATH = "/api/v1/leases/{id}/renew";
 
@@ -83,6 +90,10 @@ public final class LeaseRoutes {
       String revokedBy,
       Map<String, Object> task,
       String principal,
+      @ApiField(
+              "the pipeline (OIDC ID token) that took the lease: trust, issuer, subject, identity,"
+                  + " claims; null for API tokens")
+          Map<String, Object> pipelineIdentity,
       @ApiField("the current token's jti (the token itself is never stored)") String jti,
       List<String> warnings,
       @ApiField("false for static leases: their credential outlives the lease")
@@ -100,10 +111,12 @@ public final class LeaseRoutes {
     LeaseRoutes r = new LeaseRoutes(leases);
     return List.of(
         ApiRoute.post(
-                "/api/v1/leases",
+                LEASES_PATH,
                 Role.USER,
                 "Issue a lease: a kubeconfig with a fresh short-lived token for one task (header"
-                    + " Idempotency-Key: a retry returns the same lease)")
+                    + " Idempotency-Key: a retry returns the same lease). Role user, or a CI's OIDC"
+                    + " ID token from a trusted issuer that the connection's pipelinePermissions"
+                    + " allow")
             .body(LeaseCreate.class)
             .returns(201, LeaseIssued.class)
             .handle(r::create),
@@ -158,9 +171,37 @@ public final class LeaseRoutes {
     return Optional.of(new Principal(LeaseHandles.PRINCIPAL_PREFIX + id, List.of(), Role.USER));
   }
 
+  /**
+   * The ID-token hook of the authentication filter: a CI's OIDC ID token authenticates only {@code
+   * POST /api/v1/leases} (renew and revoke use the lease's handle, which outlives the ID token).
+   */
+  public static Optional<Principal> authenticateIdToken(
+      IdTokenVerifier verifier, String presented, Context ctx) {
+    String path;
+    try {
+      path = ctx.endpoint() == null ? null : ctx.endpoint().path;
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+    if (!IdTokenVerifier.looksLikeJwt(presented)) {
+      return Optional.empty();
+    }
+    if (!LEASES_PATH.equals(path) || !ctx.method().name().equals("POST")) {
+      log.debug("ID token refused: an ID token is accepted only by POST {}", LEASES_PATH);
+      return Optional.empty();
+    }
+    Optional<PipelineIdentity> id = verifier.authenticate(presented);
+    id.ifPresent(i -> ctx.attribute(PIPELINE_ATTRIBUTE, i));
+    return id.map(i -> new Principal(i.name(), List.of(), Role.USER));
+  }
+
   private static Caller caller(Call c) {
     String handleOf = c.context().attribute(HANDLE_ATTRIBUTE);
-    return handleOf != null ? Caller.handle(handleOf) : Caller.apiToken(c.principal());
+    if (handleOf != null) {
+      return Caller.handle(handleOf);
+    }
+    PipelineIdentity pipeline = c.context().attribute(PIPELINE_ATTRIBUTE);
+    return pipeline != null ? Caller.pipeline(pipeline) : Caller.apiToken(c.principal());
   }
 
   private Object create(Call c) {
@@ -228,6 +269,7 @@ public final class LeaseRoutes {
         l.revokedBy(),
         l.task(),
         l.principal(),
+        l.pipelineIdentity(),
         l.jti(),
         l.warnings(),
         LeaseService.TOKEN_REQUEST.equals(l.credential()));

@@ -15,6 +15,7 @@ import io.sightline.store.Store;
 import io.sightline.store.StoreConfig;
 import io.sightline.store.StoreTx;
 import io.sightline.store.StoreUnavailableException;
+import io.sightline.store.Trust;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -386,6 +387,11 @@ public final class JdbiStore implements Store {
     @Override
     public Leases leases() {
       return new JdbiLeases(handle, sealer(), clock);
+    }
+
+    @Override
+    public Trust trust() {
+      return new JdbiTrust(handle, clock);
     }
   }
 }

@@ -61,6 +61,7 @@ public final class Bench {
     results.addAll(ProbeFigures.run(ctx));
     results.addAll(LeaseFigures.run(ctx));
     results.addAll(AksFigures.run(ctx));
+    results.addAll(KubeloginFigures.run(ctx));
     return results;
   }
 

@@ -8,6 +8,8 @@ import io.sightline.cli.commands.LeaseCommand;
 import io.sightline.cli.commands.LoginCommand;
 import io.sightline.cli.commands.RunCommand;
 import io.sightline.cli.commands.TokenCommand;
+import io.sightline.cli.kubelogin.KubeloginCommand;
+import io.sightline.cli.kubelogin.LeaseCommands;
 import io.sightline.server.ServerCommand;
 import picocli.CommandLine.Command;
 
@@ -30,6 +32,9 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       LeaseCommand.class,
       TokenCommand.class,
+      KubeloginCommand.class,
+      LeaseCommands.GetTokenCommand.class,
+      LeaseCommands.KubeconfigCommand.class,
       AuditCommand.class,
       AdminCommand.class,
       CompletionCommand.class

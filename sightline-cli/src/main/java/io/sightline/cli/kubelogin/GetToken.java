@@ -32,7 +32,7 @@ public final class GetToken {
       GetTokenOptions o = GetTokenOptions.parse(args, env);
       String apiVersion = ExecCredential.apiVersion(env);
       TokenCache.Entry token = token(o, err);
-      out.println(ExecCredential.json(apiVersion, token.token().reveal(), token.expiresAt()));
+      out.println(ExecCredential.json(apiVersion, token.revealToken(), token.expiresAt()));
       out.flush();
       return 0;
     } catch (KubeloginException e) {

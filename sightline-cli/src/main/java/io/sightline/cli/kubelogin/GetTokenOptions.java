@@ -20,11 +20,11 @@ public record GetTokenOptions(
     String serverId,
     String tenantId,
     String clientId,
-    SecretValue clientSecret,
+    String rawClientSecret,
     String clientCertificate,
-    SecretValue clientCertificatePassword,
+    String rawClientCertificatePassword,
     String username,
-    SecretValue password,
+    String rawPassword,
     String environment,
     String authorityHost,
     String federatedTokenFile,
@@ -80,6 +80,25 @@ public record GetTokenOptions(
           "      --disable-environment-override  ignore the environment's identity variables",
           "TLS trust: the JVM's, or exactly the PEM bundle in $SSL_CERT_FILE.",
           "");
+
+  /**
+   * The client secret (spn), or null. Kept raw until a sign-in needs it: no work on a cache hit.
+   */
+  public SecretValue clientSecret() {
+    return rawClientSecret == null ? null : SecretValue.of(rawClientSecret);
+  }
+
+  /** The PFX password (spn with a certificate), or null. */
+  public SecretValue clientCertificatePassword() {
+    return rawClientCertificatePassword == null
+        ? null
+        : SecretValue.of(rawClientCertificatePassword);
+  }
+
+  /** The password (ropc), or null. */
+  public SecretValue password() {
+    return rawPassword == null ? null : SecretValue.of(rawPassword);
+  }
 
   @Override
   public String toString() {
@@ -162,9 +181,9 @@ public record GetTokenOptions(
     LoginMode login = LoginMode.parse(loginText == null ? "devicecode" : loginText);
 
     String clientId;
-    SecretValue secret;
+    String secret;
     String cert;
-    SecretValue certPassword;
+    String certPassword;
     String tenant;
     String federatedFile;
     if (arm) {
@@ -207,7 +226,7 @@ public record GetTokenOptions(
       tenant = tenant != null ? tenant : e.pick(null, "AZURESUBSCRIPTION_TENANT_ID");
     }
     String username = e.pick(f.get("username"), "AAD_USER_PRINCIPAL_NAME", "AZURE_USERNAME");
-    SecretValue password =
+    String password =
         secret(e.pick(f.get("password"), "AAD_USER_PRINCIPAL_PASSWORD", "AZURE_PASSWORD"));
     String authorityHost = e.pick(f.get("authority-host"), "AZURE_AUTHORITY_HOST");
 
@@ -291,7 +310,7 @@ public record GetTokenOptions(
       case SPN:
         need(tenantId, "--tenant-id (or AZURE_TENANT_ID)");
         need(clientId, "--client-id (or AZURE_CLIENT_ID / AAD_SERVICE_PRINCIPAL_CLIENT_ID)");
-        if (clientSecret == null && clientCertificate == null) {
+        if (rawClientSecret == null && clientCertificate == null) {
           throw KubeloginException.usage(
               "spn login needs --client-secret (or AZURE_CLIENT_SECRET /"
                   + " AAD_SERVICE_PRINCIPAL_CLIENT_SECRET) or --client-certificate (or"
@@ -302,7 +321,7 @@ public record GetTokenOptions(
         need(tenantId, "--tenant-id (or AZURE_TENANT_ID)");
         need(clientId, "--client-id");
         need(username, "--username (or AAD_USER_PRINCIPAL_NAME / AZURE_USERNAME)");
-        if (password == null) {
+        if (rawPassword == null) {
           throw KubeloginException.usage(
               "ropc login needs --password (or AAD_USER_PRINCIPAL_PASSWORD / AZURE_PASSWORD)");
         }
@@ -349,8 +368,8 @@ public record GetTokenOptions(
     }
   }
 
-  private static SecretValue secret(String s) {
-    return s == null || s.isEmpty() ? null : SecretValue.of(s);
+  private static String secret(String s) {
+    return s == null || s.isEmpty() ? null : s;
   }
 
   static String blankToNull(String s) {

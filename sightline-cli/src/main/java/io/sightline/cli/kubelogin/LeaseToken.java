@@ -65,7 +65,7 @@ public final class LeaseToken {
       Options o = parse(args, env);
       String apiVersion = ExecCredential.apiVersion(env);
       TokenCache.Entry e = token(o, err);
-      out.println(ExecCredential.json(apiVersion, e.token().reveal(), e.expiresAt()));
+      out.println(ExecCredential.json(apiVersion, e.revealToken(), e.expiresAt()));
       out.flush();
       return 0;
     } catch (KubeloginException e) {

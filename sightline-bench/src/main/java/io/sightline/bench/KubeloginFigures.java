@@ -64,6 +64,7 @@ final class KubeloginFigures {
       // cold: a new cache directory each time
       int coldRuns = ctx.quick() ? 1 : 10;
       List<Double> cold = new ArrayList<>();
+      CPU.clear();
       for (int i = 0; i < coldRuns; i++) {
         env.put("KUBECACHEDIR", tmp.resolve("cold-" + i).toString());
         cold.add(time(concat(java, args), env));
@@ -71,11 +72,14 @@ final class KubeloginFigures {
       // warm: one cache, filled once
       env.put("KUBECACHEDIR", tmp.resolve("warm").toString());
       time(concat(java, args), env);
+      List<Double> coldCpu = new ArrayList<>(CPU);
       int warmRuns = ctx.quick() ? 2 : 30;
       List<Double> warm = new ArrayList<>();
+      CPU.clear();
       for (int i = 0; i < warmRuns; i++) {
         warm.add(time(concat(java, args), env));
       }
+      List<Double> warmCpu = new ArrayList<>(CPU);
       List<Double> help = new ArrayList<>();
       for (int i = 0; i < (ctx.quick() ? 1 : 15); i++) {
         help.add(time(concat(java, List.of("kubelogin", "get-token", "--help")), env));
@@ -105,6 +109,8 @@ final class KubeloginFigures {
               .with("median_ms", w.median())
               .with("p99_ms", w.p99())
               .with("jvm_and_help_median_ms", h.median())
+              .with("cpu_median_ms", warmCpu.isEmpty() ? -1 : new Stats(warmCpu).median())
+              .with("load_average", loadAverage())
               .with("classes_loaded", warmClasses);
       if (!launcher.isEmpty()) {
         warmResult.with("via_launcher_median_ms", new Stats(launcher).median());
@@ -118,6 +124,7 @@ final class KubeloginFigures {
                   c.median() <= 2000)
               .with("median_ms", c.median())
               .with("max_ms", c.max())
+              .with("cpu_median_ms", coldCpu.isEmpty() ? -1 : new Stats(coldCpu).median())
               .with("classes_loaded", coldClasses)
               .with("token_requests", azure.requestCount("client_credentials", APP));
       return List.of(warmResult, coldResult);
@@ -128,13 +135,31 @@ final class KubeloginFigures {
     }
   }
 
+  static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim().split(" ")[0];
+    } catch (Exception e) {
+      return "unknown";
+    }
+  }
+
   private static List<String> concat(List<String> a, List<String> b) {
     List<String> out = new ArrayList<>(a);
     out.addAll(b);
     return out;
   }
 
+  /** CPU seconds (user + system) of the last timed process, when /usr/bin/time is there. */
+  private static final List<Double> CPU = new ArrayList<>();
+
+  private static final boolean GNU_TIME = Files.isExecutable(Path.of("/usr/bin/time"));
+
   private static double time(List<String> cmd, Map<String, String> env) throws Exception {
+    if (GNU_TIME) {
+      List<String> timed = new ArrayList<>(List.of("/usr/bin/time", "-f", "CPU %U %S"));
+      timed.addAll(cmd);
+      cmd = timed;
+    }
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().clear();
     pb.environment().putAll(env);
@@ -152,6 +177,12 @@ final class KubeloginFigures {
     Files.deleteIfExists(err);
     if (p.exitValue() != 0) {
       throw new IllegalStateException("get-token failed: " + e);
+    }
+    for (String line : e.split("\n")) {
+      if (line.startsWith("CPU ")) {
+        String[] f = line.split(" ");
+        CPU.add((Double.parseDouble(f[1]) + Double.parseDouble(f[2])) * 1000);
+      }
     }
     return ms;
   }

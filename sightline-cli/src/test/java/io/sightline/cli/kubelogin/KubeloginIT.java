@@ -375,6 +375,69 @@ class KubeloginIT {
   }
 
   @Test
+  @DisplayName("an EC certificate key is refused with a message saying Entra needs RSA")
+  void ecCertificateKeyIsExplained() throws Exception {
+    java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+    g.initialize(256);
+    Path ec = dir.resolve("ec.pem");
+    Files.writeString(
+        ec,
+        io.sightline.testing.pki.TestCa.pem(g.generateKeyPair().getPrivate())
+            + Files.readString(c.pem)
+                .substring(Files.readString(c.pem).indexOf("-----BEGIN CERTIFICATE")));
+    EntraCluster.Result r =
+        c.sightline(
+            c.env(cache("ec")),
+            "kubelogin",
+            "get-token",
+            "-l",
+            "spn",
+            "--server-id",
+            AksCluster.AKS_SERVER_APP_ID,
+            "--client-id",
+            CERT_APP,
+            "--tenant-id",
+            TENANT,
+            "--client-certificate",
+            ec.toString());
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err().strip().lines()).hasSize(1);
+    assertThat(r.err()).contains("is not an RSA key");
+  }
+
+  @Test
+  @DisplayName("a stalled Entra token endpoint fails after --timeout with one line, never hangs")
+  void stalledEntraTimesOut() throws Exception {
+    Map<String, String> env = c.env(cache("stalled"));
+    env.put("AZURE_CLIENT_SECRET", SECRET);
+    c.azure.stallTokenEndpoint(true);
+    try {
+      EntraCluster.Result r =
+          c.sightline(
+              env,
+              "kubelogin",
+              "get-token",
+              "-l",
+              "spn",
+              "--server-id",
+              AksCluster.AKS_SERVER_APP_ID,
+              "--client-id",
+              SECRET_APP,
+              "--tenant-id",
+              TENANT,
+              "--timeout",
+              "3s");
+      assertThat(r.exit()).isEqualTo(1);
+      assertThat(r.out()).isEmpty();
+      assertThat(r.err().strip().lines()).hasSize(1);
+      assertThat(r.err()).contains("did not answer within 3000 ms");
+      assertThat(r.millis()).isLessThan(15_000);
+    } finally {
+      c.azure.stallTokenEndpoint(false);
+    }
+  }
+
+  @Test
   @DisplayName("stdout is only the ExecCredential, in the apiVersion KUBERNETES_EXEC_INFO asks for")
   void execCredentialVersion() throws Exception {
     Map<String, String> env = c.env(cache("version"));

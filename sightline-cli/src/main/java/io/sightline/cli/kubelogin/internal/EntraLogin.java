@@ -55,6 +55,36 @@ public final class EntraLogin {
     }
   }
 
+  /** MSAL signs client assertions with RS256: say so instead of a parser's error. */
+  private static void requireRsa(String pem, Path file) {
+    String begin = "-----BEGIN PRIVATE KEY-----";
+    int at = pem.indexOf(begin);
+    boolean rsa;
+    if (pem.contains("-----BEGIN EC PRIVATE KEY-----")) {
+      rsa = false;
+    } else if (at < 0) {
+      return; // no PKCS#8 key: the token source names what is missing
+    } else {
+      int end = pem.indexOf("-----END PRIVATE KEY-----", at);
+      try {
+        byte[] der =
+            java.util.Base64.getMimeDecoder().decode(pem.substring(at + begin.length(), end));
+        java.security.KeyFactory.getInstance("RSA")
+            .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+        rsa = true;
+      } catch (RuntimeException | java.security.GeneralSecurityException e) {
+        rsa = false;
+      }
+    }
+    if (!rsa) {
+      throw KubeloginException.usage(
+          "the private key in "
+              + file
+              + " is not an RSA key: Entra ID client certificates sign with RS256, so give the"
+              + " certificate of an RSA key");
+    }
+  }
+
   /** One GitHub token per sign-in (MSAL may ask for the assertion more than once). */
   private static java.util.function.Supplier<String> once(java.util.function.Supplier<String> s) {
     java.util.concurrent.atomic.AtomicReference<String> value =
@@ -83,6 +113,7 @@ public final class EntraLogin {
         byte[] bytes = Files.readAllBytes(cert);
         String head = new String(bytes, 0, Math.min(bytes.length, 4096), StandardCharsets.US_ASCII);
         if (head.contains("-----BEGIN")) {
+          requireRsa(new String(bytes, StandardCharsets.US_ASCII), cert);
           return new TokenSpec.ClientCertificatePem(
               o.tenantId(),
               o.clientId(),

@@ -92,6 +92,25 @@ final class KubeloginFigures {
           launcher.add(time(concat(List.of(ctx.launcher().toString()), args), lenv));
         }
       }
+      // what a class-data-sharing archive recorded on a cold call would give the cold path
+      List<Double> coldCds = new ArrayList<>();
+      if (!ctx.quick()) {
+        Path jsa = tmp.resolve("cold.jsa");
+        List<String> record = new ArrayList<>(java);
+        record.add(1, "-XX:ArchiveClassesAtExit=" + jsa);
+        record.add(2, "-Xlog:cds=off");
+        record.add(3, "-Xlog:cds+dynamic=off");
+        env.put("KUBECACHEDIR", tmp.resolve("cold-record").toString());
+        time(concat(record, args), env);
+        List<String> use = new ArrayList<>(java);
+        use.add(1, "-XX:SharedArchiveFile=" + jsa);
+        use.add(2, "-Xlog:cds=off");
+        for (int i = 0; i < 5; i++) {
+          env.put("KUBECACHEDIR", tmp.resolve("cold-cds-" + i).toString());
+          coldCds.add(time(concat(use, args), env));
+        }
+      }
+      env.put("KUBECACHEDIR", tmp.resolve("warm").toString());
       int warmClasses = classes(java, args, env, tmp.resolve("warm-classes.log"));
       env.put("KUBECACHEDIR", tmp.resolve("cold-classes").toString());
       int coldClasses = classes(java, args, env, tmp.resolve("cold-classes.log"));
@@ -126,6 +145,9 @@ final class KubeloginFigures {
               .with("max_ms", c.max())
               .with("cpu_median_ms", coldCpu.isEmpty() ? -1 : new Stats(coldCpu).median())
               .with("classes_loaded", coldClasses)
+              .with(
+                  "with_cds_archive_median_ms",
+                  coldCds.isEmpty() ? -1 : new Stats(coldCds).median())
               .with("token_requests", azure.requestCount("client_credentials", APP));
       return List.of(warmResult, coldResult);
     } finally {

@@ -94,6 +94,7 @@ public final class GetToken {
   }
 
   static String describe(Exception e) {
+    // by name: naming the type here would load it (and what it links to) on every warm call
     if (e instanceof RuntimeException
         && e.getClass().getName().equals("io.sightline.core.SightlineException")) {
       return e.getMessage();

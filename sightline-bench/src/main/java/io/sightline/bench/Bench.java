@@ -25,14 +25,17 @@ public final class Bench {
     boolean quick = false;
     Path root = Path.of(".").toAbsolutePath().normalize();
     Path out = null;
+    String only = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
         case "--root" -> root = Path.of(args[++i]).toAbsolutePath().normalize();
         case "--out" -> out = Path.of(args[++i]);
+        case "--only" -> only = args[++i];
         case "-h", "--help" -> {
           System.out.println(
-              "usage: java -jar sightline-bench.jar [--quick] [--root REPO] [--out FILE]");
+              "usage: java -jar sightline-bench.jar [--quick] [--root REPO] [--out FILE]"
+                  + " [--only server|emulator|probe|lease|aks|kubelogin]");
           return;
         }
         default -> {
@@ -45,22 +48,45 @@ public final class Bench {
       out = root.resolve("sightline-bench/target/bench.json");
     }
     List<Result> results =
-        run(new BenchContext(root, root.resolve("sightline-cli/target/sightline.jar"), quick));
+        run(
+            new BenchContext(root, root.resolve("sightline-cli/target/sightline.jar"), quick),
+            only);
     print(results, System.out);
     write(results, out, quick);
   }
 
   static List<Result> run(BenchContext ctx) throws Exception {
+    return run(ctx, null);
+  }
+
+  /**
+   * Runs every group of figures, or only the one named (server, emulator, probe, lease, aks,
+   * kubelogin).
+   */
+  static List<Result> run(BenchContext ctx, String only) throws Exception {
     if (!Files.isRegularFile(ctx.jar())) {
       throw new IllegalStateException(
           ctx.jar() + " is missing: build it first (mvn -B package -DskipTests)");
     }
     List<Result> results = new ArrayList<>();
-    results.addAll(ServerStartFigures.run(ctx));
-    results.addAll(EmulatorFigures.run(ctx));
-    results.addAll(ProbeFigures.run(ctx));
-    results.addAll(LeaseFigures.run(ctx));
-    results.addAll(AksFigures.run(ctx));
+    if (only == null || only.equals("server")) {
+      results.addAll(ServerStartFigures.run(ctx));
+    }
+    if (only == null || only.equals("emulator")) {
+      results.addAll(EmulatorFigures.run(ctx));
+    }
+    if (only == null || only.equals("probe")) {
+      results.addAll(ProbeFigures.run(ctx));
+    }
+    if (only == null || only.equals("lease")) {
+      results.addAll(LeaseFigures.run(ctx));
+    }
+    if (only == null || only.equals("aks")) {
+      results.addAll(AksFigures.run(ctx));
+    }
+    if (only == null || only.equals("kubelogin")) {
+      results.addAll(KubeloginFigures.run(ctx));
+    }
     return results;
   }
 

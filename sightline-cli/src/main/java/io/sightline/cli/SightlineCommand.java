@@ -9,6 +9,8 @@ import io.sightline.cli.commands.LoginCommand;
 import io.sightline.cli.commands.RunCommand;
 import io.sightline.cli.commands.TokenCommand;
 import io.sightline.cli.commands.TrustCommand;
+import io.sightline.cli.kubelogin.KubeloginCommand;
+import io.sightline.cli.kubelogin.LeaseCommands;
 import io.sightline.server.ServerCommand;
 import picocli.CommandLine.Command;
 
@@ -32,6 +34,9 @@ import picocli.CommandLine.Command;
       LeaseCommand.class,
       TrustCommand.class,
       TokenCommand.class,
+      KubeloginCommand.class,
+      LeaseCommands.GetTokenCommand.class,
+      LeaseCommands.KubeconfigCommand.class,
       AuditCommand.class,
       AdminCommand.class,
       CompletionCommand.class

@@ -12,6 +12,9 @@ public interface StoreTx {
   /** Leases: one task's credential each; token and handle only as hashes. */
   Leases leases();
 
+  /** The OIDC issuer's signing key set (sealed; one document shared by every replica). */
+  IssuerKeys issuerKeys();
+
   /** Envelope encryption whose data keys are written in this transaction. */
   Sealer sealer();
 }

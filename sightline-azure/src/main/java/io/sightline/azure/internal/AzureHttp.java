@@ -40,6 +40,11 @@ public final class AzureHttp {
             .responseTimeout(ABANDON_AFTER)
             .readTimeout(ABANDON_AFTER)
             .build();
+    return filtered(env, jdk);
+  }
+
+  /** {@code inner} behind the environment's egress predicate, checked before anything is sent. */
+  public static HttpClient filtered(AzureEnvironment env, HttpClient inner) {
     return new HttpClient() {
       @Override
       public Mono<HttpResponse> send(HttpRequest request) {
@@ -51,7 +56,7 @@ public final class AzureHttp {
         String refused = refused(env, request);
         return refused != null
             ? Mono.error(new EgressDeniedException(refused))
-            : jdk.send(request, context);
+            : inner.send(request, context);
       }
 
       @Override
@@ -60,7 +65,7 @@ public final class AzureHttp {
         if (refused != null) {
           throw new EgressDeniedException(refused);
         }
-        return jdk.sendSync(request, context);
+        return inner.sendSync(request, context);
       }
     };
   }
@@ -80,6 +85,14 @@ public final class AzureHttp {
 
     public EgressDeniedException(String target) {
       super("egress to " + target + " is not allowed");
+    }
+
+    /**
+     * A connection the egress socket factory refused: not an I/O error, so the HTTP pipeline does
+     * not retry what can never succeed.
+     */
+    EgressDeniedException(io.sightline.kubernetes.EgressDeniedException refused) {
+      super(refused.getMessage());
     }
   }
 }

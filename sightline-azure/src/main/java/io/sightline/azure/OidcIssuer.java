@@ -270,7 +270,7 @@ public final class OidcIssuer {
     return active(current()).kid();
   }
 
-  /** The published keys with their states, newest first. */
+  /** The published keys with their states, newest first (next, active, retired on a tie). */
   public List<KeyInfo> keys() {
     List<KeyInfo> out = new ArrayList<>();
     for (Entry e : published(current())) {
@@ -283,7 +283,10 @@ public final class OidcIssuer {
               e.activatedAt(),
               e.retiredAt()));
     }
-    out.sort((a, b) -> b.createdAt().compareTo(a.createdAt()));
+    out.sort(
+        java.util.Comparator.comparing(KeyInfo::createdAt)
+            .reversed()
+            .thenComparing(KeyInfo::state));
     return out;
   }
 

@@ -216,6 +216,7 @@ public final class AzureTokenSources {
         .clientId(clientId)
         .disableInstanceDiscovery()
         .httpClient(http)
-        .maxRetry(MAX_RETRY);
+        .maxRetry(MAX_RETRY)
+        .retryPolicy(AzureHttp.retryPolicy(MAX_RETRY));
   }
 }

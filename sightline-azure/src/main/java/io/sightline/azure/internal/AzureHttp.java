@@ -79,6 +79,61 @@ public final class AzureHttp {
     }
   }
 
+  /**
+   * azure-core's exponential retry of transient failures, except for an egress refusal: a request
+   * the egress rules refuse can never succeed, so it fails at once instead of after back-off.
+   */
+  public static com.azure.core.http.policy.RetryPolicy retryPolicy(int maxRetries) {
+    com.azure.core.http.policy.RetryStrategy base =
+        new com.azure.core.http.policy.ExponentialBackoff(
+            new com.azure.core.http.policy.ExponentialBackoffOptions().setMaxRetries(maxRetries));
+    return new com.azure.core.http.policy.RetryPolicy(
+        new com.azure.core.http.policy.RetryStrategy() {
+          @Override
+          public int getMaxRetries() {
+            return base.getMaxRetries();
+          }
+
+          @Override
+          public Duration calculateRetryDelay(int retryAttempts) {
+            return base.calculateRetryDelay(retryAttempts);
+          }
+
+          @Override
+          public Duration calculateRetryDelay(
+              com.azure.core.http.policy.RequestRetryCondition condition) {
+            return base.calculateRetryDelay(condition);
+          }
+
+          @Override
+          public boolean shouldRetry(HttpResponse response) {
+            return base.shouldRetry(response);
+          }
+
+          @Override
+          public boolean shouldRetryException(Throwable t) {
+            return !isEgressDenial(t) && base.shouldRetryException(t);
+          }
+
+          @Override
+          public boolean shouldRetryCondition(
+              com.azure.core.http.policy.RequestRetryCondition condition) {
+            return !isEgressDenial(condition.getThrowable())
+                && base.shouldRetryCondition(condition);
+          }
+        });
+  }
+
+  private static boolean isEgressDenial(Throwable t) {
+    for (Throwable c = t; c != null && c.getCause() != c; c = c.getCause()) {
+      if (c instanceof EgressDeniedException
+          || c instanceof io.sightline.kubernetes.EgressDeniedException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A request refused by the egress rules before any byte was sent. */
   public static final class EgressDeniedException extends RuntimeException {
     private static final long serialVersionUID = 1L;

@@ -208,7 +208,6 @@ public final class SightlineServer implements AutoCloseable {
       httpMs = (System.nanoTime() - t1) / 1_000_000;
       checkpoints.start();
       leases.start();
-      issuerKeys.maintainNow();
       issuerKeys.start();
     } catch (RuntimeException e) {
       stop();

@@ -39,8 +39,8 @@ public final class IssuerKeyMaintenance implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    timer.scheduleWithFixedDelay(
-        this::runQuietly, INTERVAL.toSeconds(), INTERVAL.toSeconds(), TimeUnit.SECONDS);
+    // At once (a key whose time came while no replica ran), then every minute.
+    timer.scheduleWithFixedDelay(this::runQuietly, 0, INTERVAL.toSeconds(), TimeUnit.SECONDS);
   }
 
   private void runQuietly() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sightline.api.probe.DiagnosisCode;
 import io.sightline.azure.internal.AzureHttp;
+import io.sightline.azure.internal.EgressOkHttp;
 import io.sightline.azure.internal.Kubeconfigs;
 import io.sightline.core.SecretValue;
 import io.sightline.core.SightlineException;
@@ -185,6 +186,39 @@ public final class ArmClient {
           null);
     }
     String token = bearer(end);
+    Response r =
+        env.isCustom()
+            ? sendChecked(method, uri, token, end, path)
+            : send(method, uri, token, end, path);
+    JsonNode body;
+    try {
+      body =
+          r.body() == null || r.body().isBlank()
+              ? JSON.createObjectNode()
+              : JSON.readTree(r.body());
+    } catch (IOException e) {
+      throw new SightlineException(
+          DiagnosisCode.UNEXPECTED_RESPONSE.name(),
+          502,
+          null,
+          "ARM answered " + r.statusCode() + " with a body that is not JSON",
+          null,
+          e);
+    }
+    if (r.statusCode() / 100 == 2) {
+      return body;
+    }
+    if (r.statusCode() == 401) {
+      armToken = null;
+    }
+    throw error(r.statusCode(), body, action, path);
+  }
+
+  /** An ARM answer: status and body text. */
+  private record Response(int statusCode, String body) {}
+
+  /** The public clouds: the JDK client. */
+  private Response send(String method, URI uri, String token, Instant end, String path) {
     Duration left = remaining(end);
     HttpRequest req =
         HttpRequest.newBuilder(uri)
@@ -227,28 +261,59 @@ public final class ArmClient {
       f.cancel(true);
       throw deadlineExceeded(method, path);
     }
-    JsonNode body;
+    return new Response(r.statusCode(), r.body());
+  }
+
+  /**
+   * A custom cloud (user-supplied endpoints): the checked OkHttp transport, whose sockets obey the
+   * egress rules at connect time; the call's timeout is what is left of the deadline.
+   */
+  private Response sendChecked(String method, URI uri, String token, Instant end, String path) {
     try {
-      body =
-          r.body() == null || r.body().isBlank()
-              ? JSON.createObjectNode()
-              : JSON.readTree(r.body());
+      EgressOkHttp.Answer a =
+          env.checkedTransport()
+              .execute(
+                  method,
+                  uri,
+                  Map.of(
+                      "Authorization",
+                      List.of("Bearer " + token),
+                      "Accept",
+                      List.of("application/json")),
+                  "POST".equals(method) ? new byte[0] : null,
+                  remaining(end));
+      return new Response(a.status(), a.bodyText());
+    } catch (io.sightline.kubernetes.EgressDeniedException e) {
+      throw new SightlineException(
+          DiagnosisCode.EGRESS_DENIED.name(),
+          502,
+          "environment",
+          "ARM at "
+              + env.cloud().armEndpointString()
+              + ": "
+              + e.getMessage()
+              + " — the server's egress rules (sightline.egress.allow / deny) do not allow it",
+          null,
+          null);
+    } catch (java.io.InterruptedIOException e) {
+      throw deadlineExceeded(method, path);
+    } catch (ConnectException e) {
+      throw new SightlineException(
+          DiagnosisCode.CONNECTION_REFUSED.name(),
+          502,
+          null,
+          "ARM at " + env.cloud().armEndpointString() + " refused the connection",
+          null,
+          e);
     } catch (IOException e) {
       throw new SightlineException(
           DiagnosisCode.UNEXPECTED_RESPONSE.name(),
           502,
           null,
-          "ARM answered " + r.statusCode() + " with a body that is not JSON",
+          "ARM at " + env.cloud().armEndpointString() + " failed: " + e,
           null,
           e);
     }
-    if (r.statusCode() / 100 == 2) {
-      return body;
-    }
-    if (r.statusCode() == 401) {
-      armToken = null;
-    }
-    throw error(r.statusCode(), body, action, path);
   }
 
   private SightlineException deadlineExceeded(String method, String path) {

@@ -68,6 +68,21 @@ public record AzureCloud(String name, URI authorityHost, URI armEndpoint, String
     }
   }
 
+  /**
+   * True for user-supplied endpoints (Azure Stack, private clouds): calls to them obey the server's
+   * egress rules. The three public clouds are not custom.
+   */
+  public boolean isCustom() {
+    return !(sameEndpoints(AZURE_CLOUD)
+        || sameEndpoints(AZURE_CHINA_CLOUD)
+        || sameEndpoints(AZURE_US_GOVERNMENT));
+  }
+
+  private boolean sameEndpoints(AzureCloud known) {
+    return authorityHostString().equals(known.authorityHostString())
+        && armEndpointString().equals(known.armEndpointString());
+  }
+
   /** The scope of ARM tokens: the audience plus {@code .default}. */
   public String armScope() {
     return (armAudience.endsWith("/") ? armAudience : armAudience + "/") + ".default";

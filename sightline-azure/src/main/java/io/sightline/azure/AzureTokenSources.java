@@ -63,7 +63,7 @@ public final class AzureTokenSources {
           null,
           null);
     }
-    com.azure.core.http.HttpClient http = AzureHttp.forIdentity(env);
+    com.azure.core.http.HttpClient http = httpClient(spec, env);
     Built first = build(spec, env, http);
     java.util.concurrent.atomic.AtomicReference<TokenCredential> unused =
         new java.util.concurrent.atomic.AtomicReference<>(first.credential());
@@ -78,6 +78,20 @@ public final class AzureTokenSources {
         spec.scheme(),
         first.who(),
         env.cloud().authorityHostString());
+  }
+
+  /**
+   * A custom cloud's endpoints are user-supplied: their token requests go through the checked
+   * OkHttp transport (egress rules at connect time). The public clouds, and the server's own
+   * managed identity or Azure CLI login (not user-supplied), use the JDK client.
+   */
+  static com.azure.core.http.HttpClient httpClient(TokenSpec spec, AzureEnvironment env) {
+    boolean ownIdentity =
+        spec instanceof TokenSpec.ManagedIdentity || spec instanceof TokenSpec.AzureCli;
+    if (env.isCustom() && !ownIdentity) {
+      return AzureHttp.filtered(env, env.checkedTransport().azureClient());
+    }
+    return AzureHttp.forIdentity(env);
   }
 
   private record Built(TokenCredential credential, String who) {}
@@ -202,6 +216,7 @@ public final class AzureTokenSources {
         .clientId(clientId)
         .disableInstanceDiscovery()
         .httpClient(http)
-        .maxRetry(MAX_RETRY);
+        .maxRetry(MAX_RETRY)
+        .retryPolicy(AzureHttp.retryPolicy(MAX_RETRY));
   }
 }

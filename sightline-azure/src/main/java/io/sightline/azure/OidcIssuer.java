@@ -35,7 +35,9 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * The Sightline server as an OIDC issuer for workload identity federation: it signs client
@@ -46,7 +48,12 @@ import java.util.UUID;
  *
  * <p>Keys rotate with overlap: {@link #stageNextKey()} publishes the next key in the JWKS before it
  * signs (re-export then, so Entra knows it), {@link #rotate()} makes it sign, and the old key stays
- * in the JWKS until the last assertion it signed has expired.
+ * in the JWKS until the last assertion it signed has expired. {@link #maintain} does both on a
+ * schedule ({@link RotationPolicy}).
+ *
+ * <p>Several replicas share one {@link KeyStorage}: every change is a read-change-save through
+ * {@link KeyStorage#update}, and each replica re-reads the keys at most {@link #REFRESH} after
+ * another one changed them.
  */
 public final class OidcIssuer {
   public static final String TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
@@ -54,6 +61,12 @@ public final class OidcIssuer {
 
   /** Clock skew allowed after a retired key's last assertion expired. */
   private static final Duration SKEW = Duration.ofMinutes(1);
+
+  /** How long a replica signs with keys it read before reading them again. */
+  public static final Duration REFRESH = Duration.ofSeconds(10);
+
+  /** The actor of changes the server makes by itself (first key, scheduled rotation). */
+  public static final String SYSTEM = "system";
 
   public static final String DISCOVERY_PATH = "/.well-known/openid-configuration";
   public static final String JWKS_PATH = "/.well-known/jwks.json";
@@ -69,30 +82,64 @@ public final class OidcIssuer {
     RSA_2048
   }
 
-  private enum State {
+  /** A key's place in its life: published before it signs, signing, published after it signed. */
+  public enum KeyState {
+    /** Published in the JWKS, not signing yet. */
     NEXT,
+    /** Signs assertions now. */
     ACTIVE,
+    /** No longer signs; published until its last assertion has expired. */
     RETIRED
   }
 
-  private static final class Entry {
-    final JWK jwk;
-    State state;
-    Instant retiredAt;
+  /** A signing key as an operator sees it (no key material). */
+  public record KeyInfo(
+      String keyId,
+      String algorithm,
+      KeyState state,
+      Instant createdAt,
+      Instant activatedAt,
+      Instant retiredAt) {}
 
-    Entry(JWK jwk, State state, Instant retiredAt) {
-      this.jwk = jwk;
-      this.state = state;
-      this.retiredAt = retiredAt;
+  /**
+   * When keys rotate: a key signs for {@code rotateEvery}; its successor is published {@code
+   * publishAhead} before it starts signing (a staged key signs once it has been published that
+   * long).
+   */
+  public record RotationPolicy(Duration rotateEvery, Duration publishAhead) {
+    public RotationPolicy {
+      Objects.requireNonNull(rotateEvery, "rotateEvery");
+      Objects.requireNonNull(publishAhead, "publishAhead");
+      if (rotateEvery.isNegative()
+          || rotateEvery.isZero()
+          || publishAhead.isNegative()
+          || publishAhead.compareTo(rotateEvery) >= 0) {
+        throw new IllegalArgumentException(
+            "publishAhead must be shorter than rotateEvery, both positive");
+      }
     }
   }
 
-  private final String issuer;
+  private record Entry(
+      JWK jwk, KeyState state, Instant createdAt, Instant activatedAt, Instant retiredAt) {
+    Entry with(KeyState s, Instant activated, Instant retired) {
+      return new Entry(jwk, s, createdAt, activated, retired);
+    }
+
+    String kid() {
+      return jwk.getKeyID();
+    }
+  }
+
+  private final Supplier<String> issuer;
   private final String serverName;
   private final KeyStorage storage;
   private final KeyType keyType;
   private final Clock clock;
-  private final List<Entry> keys = new ArrayList<>();
+
+  private volatile List<Entry> keys = List.of();
+  private volatile String material;
+  private volatile Instant readAt = Instant.MIN;
 
   /**
    * Loads the keys from storage, or generates the first one and saves it.
@@ -102,30 +149,60 @@ public final class OidcIssuer {
    */
   public OidcIssuer(
       String issuerUrl, String serverName, KeyStorage storage, KeyType keyType, Clock clock) {
-    this.issuer = stripSlash(Objects.requireNonNull(issuerUrl, "issuerUrl"));
+    this(
+        constant(Objects.requireNonNull(issuerUrl, "issuerUrl")),
+        serverName,
+        storage,
+        keyType,
+        clock);
+  }
+
+  /**
+   * As above, with the issuer URL known only later (a server on port 0 learns its own URL once it
+   * listens); it is asked for each time it is used.
+   */
+  public OidcIssuer(
+      Supplier<String> issuerUrl,
+      String serverName,
+      KeyStorage storage,
+      KeyType keyType,
+      Clock clock) {
+    this.issuer = Objects.requireNonNull(issuerUrl, "issuerUrl");
     this.serverName = Objects.requireNonNull(serverName, "serverName");
     this.storage = Objects.requireNonNull(storage, "storage");
     this.keyType = Objects.requireNonNull(keyType, "keyType");
     this.clock = Objects.requireNonNull(clock, "clock");
-    synchronized (this) {
-      storage.load().ifPresent(this::read);
-      if (keys.stream().noneMatch(e -> e.state == State.ACTIVE)) {
-        keys.add(new Entry(generate(), State.ACTIVE, null));
-        save();
-      }
-    }
+    change(
+        SYSTEM,
+        (list, changes) -> {
+          if (list.stream().noneMatch(e -> e.state() == KeyState.ACTIVE)) {
+            Instant now = clock.instant();
+            Entry first = new Entry(generate(), KeyState.ACTIVE, now, now, null);
+            list.add(first);
+            changes.add(new KeyStorage.Change("created", first.kid()));
+          }
+        });
   }
 
   public OidcIssuer(String issuerUrl, String serverName, KeyStorage storage) {
     this(issuerUrl, serverName, storage, KeyType.RSA_2048, Clock.systemUTC());
   }
 
+  private static Supplier<String> constant(String s) {
+    return () -> s;
+  }
+
   public String issuerUrl() {
-    return issuer;
+    return stripSlash(Objects.requireNonNull(issuer.get(), "issuer URL not known yet"));
   }
 
   public String jwksUri() {
-    return issuer + JWKS_PATH;
+    return issuerUrl() + JWKS_PATH;
+  }
+
+  /** The server's name in subjects. */
+  public String serverName() {
+    return serverName;
   }
 
   /**
@@ -136,13 +213,12 @@ public final class OidcIssuer {
   }
 
   /** A client assertion for a connection, valid for 5 minutes. */
-  public synchronized SecretValue clientAssertion(String connectionName) {
-    prune();
-    Entry active = active();
+  public SecretValue clientAssertion(String connectionName) {
+    Entry active = active(current());
     Instant now = clock.instant();
     JWTClaimsSet claims =
         new JWTClaimsSet.Builder()
-            .issuer(issuer)
+            .issuer(issuerUrl())
             .subject(subject(connectionName))
             .audience(TOKEN_EXCHANGE_AUDIENCE)
             .issueTime(Date.from(now))
@@ -151,13 +227,13 @@ public final class OidcIssuer {
             .jwtID(UUID.randomUUID().toString())
             .build();
     JWSHeader header =
-        new JWSHeader.Builder(algorithm(active.jwk))
-            .keyID(active.jwk.getKeyID())
+        new JWSHeader.Builder(algorithm(active.jwk()))
+            .keyID(active.kid())
             .type(JOSEObjectType.JWT)
             .build();
     SignedJWT jwt = new SignedJWT(header, claims);
     try {
-      jwt.sign(signer(active.jwk));
+      jwt.sign(signer(active.jwk()));
     } catch (JOSEException e) {
       throw new IllegalStateException("cannot sign a client assertion", e);
     }
@@ -167,66 +243,107 @@ public final class OidcIssuer {
   /** The discovery document ({@code /.well-known/openid-configuration}). */
   public String discoveryJson() {
     ObjectNode d = JSON.createObjectNode();
-    d.put("issuer", issuer);
+    d.put("issuer", issuerUrl());
     d.put("jwks_uri", jwksUri());
     d.putArray("response_types_supported").add("id_token");
     d.putArray("subject_types_supported").add("public");
     ArrayNode algs = d.putArray("id_token_signing_alg_values_supported");
-    synchronized (this) {
-      keys.stream().map(e -> algorithm(e.jwk).getName()).distinct().forEach(algs::add);
-    }
+    published(current()).stream()
+        .map(e -> algorithm(e.jwk()).getName())
+        .distinct()
+        .forEach(algs::add);
     d.putArray("claims_supported").add("iss").add("sub").add("aud").add("exp").add("iat");
     return d.toString();
   }
 
   /** The public keys: the signing key, a staged next key, and retired keys still in overlap. */
-  public synchronized String jwksJson() {
-    prune();
+  public String jwksJson() {
     List<JWK> pub = new ArrayList<>();
-    for (Entry e : keys) {
-      pub.add(e.jwk.toPublicJWK());
+    for (Entry e : published(current())) {
+      pub.add(e.jwk().toPublicJWK());
     }
     return new JWKSet(pub).toString(true);
   }
 
   /** The key id that signs now. */
-  public synchronized String activeKeyId() {
-    return active().jwk.getKeyID();
+  public String activeKeyId() {
+    return active(current()).kid();
+  }
+
+  /** The published keys with their states, newest first (next, active, retired on a tie). */
+  public List<KeyInfo> keys() {
+    List<KeyInfo> out = new ArrayList<>();
+    for (Entry e : published(current())) {
+      out.add(
+          new KeyInfo(
+              e.kid(),
+              algorithm(e.jwk()).getName(),
+              e.state(),
+              e.createdAt(),
+              e.activatedAt(),
+              e.retiredAt()));
+    }
+    out.sort(
+        java.util.Comparator.comparing(KeyInfo::createdAt)
+            .reversed()
+            .thenComparing(KeyInfo::state));
+    return out;
   }
 
   /**
    * Publishes the next signing key in the JWKS without signing with it yet; re-export the documents
    * now so Entra knows the key before {@link #rotate()}. Returns its key id.
    */
-  public synchronized String stageNextKey() {
-    for (Entry e : keys) {
-      if (e.state == State.NEXT) {
-        return e.jwk.getKeyID();
-      }
-    }
-    Entry next = new Entry(generate(), State.NEXT, null);
-    keys.add(next);
-    save();
-    return next.jwk.getKeyID();
+  public String stageNextKey() {
+    return stageNextKey(SYSTEM);
+  }
+
+  /** As {@link #stageNextKey()}, on behalf of {@code actor} (for the audit trail). */
+  public String stageNextKey(String actor) {
+    List<Entry> after = change(actor, (list, changes) -> stage(list, changes));
+    return after.stream().filter(e -> e.state() == KeyState.NEXT).findFirst().orElseThrow().kid();
   }
 
   /**
    * The staged key (or a new one) signs from now on; the old key stays in the JWKS until its last
    * assertion has expired. Returns the new key id.
    */
-  public synchronized String rotate() {
-    String next = stageNextKey();
-    Instant now = clock.instant();
-    for (Entry e : keys) {
-      if (e.state == State.ACTIVE) {
-        e.state = State.RETIRED;
-        e.retiredAt = now;
-      } else if (e.state == State.NEXT) {
-        e.state = State.ACTIVE;
-      }
+  public String rotate() {
+    return rotate(SYSTEM);
+  }
+
+  /** As {@link #rotate()}, on behalf of {@code actor} (for the audit trail). */
+  public String rotate(String actor) {
+    return active(change(actor, (list, changes) -> activate(list, changes))).kid();
+  }
+
+  /**
+   * The scheduled work: drops retired keys whose overlap has passed, stages the next key {@code
+   * publishAhead} before the active key's time is up, and makes a staged key sign once it has been
+   * published for {@code publishAhead}. Writes only when something is due. Returns what changed.
+   */
+  public List<KeyStorage.Change> maintain(RotationPolicy policy) {
+    Objects.requireNonNull(policy, "policy");
+    if (!due(current(), policy)) {
+      return List.of();
     }
-    save();
-    return next;
+    List<KeyStorage.Change> done = new ArrayList<>();
+    change(
+        SYSTEM,
+        (list, changes) -> {
+          Instant now = clock.instant();
+          Optional<Entry> next = list.stream().filter(e -> e.state() == KeyState.NEXT).findFirst();
+          Optional<Entry> active =
+              list.stream().filter(e -> e.state() == KeyState.ACTIVE).findFirst();
+          if (next.isPresent()
+              && !now.isBefore(next.get().createdAt().plus(policy.publishAhead()))) {
+            activate(list, changes);
+          } else if (next.isEmpty() && active.isPresent() && stageDue(active.get(), policy, now)) {
+            stage(list, changes);
+          }
+          done.addAll(changes);
+        });
+    return done;
   }
 
   /**
@@ -249,25 +366,127 @@ public final class OidcIssuer {
 
   // ---- machinery ----------------------------------------------------------------------
 
-  private Entry active() {
-    for (Entry e : keys) {
-      if (e.state == State.ACTIVE) {
+  /** A change of the key list; adds what it did to {@code changes}. */
+  private interface Mutation {
+    void apply(List<Entry> keys, List<KeyStorage.Change> changes);
+  }
+
+  /** Read-change-save through the storage; the in-memory keys become what is stored now. */
+  private List<Entry> change(String actor, Mutation mutation) {
+    String stored =
+        storage.update(
+            current -> {
+              List<Entry> list = new ArrayList<>(current.map(this::parse).orElse(List.of()));
+              List<KeyStorage.Change> changes = new ArrayList<>();
+              Instant now = clock.instant();
+              for (Entry e : List.copyOf(list)) {
+                if (expired(e, now)) {
+                  list.remove(e);
+                  changes.add(new KeyStorage.Change("removed", e.kid()));
+                }
+              }
+              mutation.apply(list, changes);
+              return new KeyStorage.Update(
+                  changes.isEmpty() ? current.orElse(serialize(list)) : serialize(list),
+                  changes,
+                  actor);
+            });
+    List<Entry> parsed = parse(stored);
+    keys = parsed;
+    material = stored;
+    readAt = clock.instant();
+    return parsed;
+  }
+
+  private void stage(List<Entry> list, List<KeyStorage.Change> changes) {
+    if (list.stream().anyMatch(e -> e.state() == KeyState.NEXT)) {
+      return;
+    }
+    Entry next = new Entry(generate(), KeyState.NEXT, clock.instant(), null, null);
+    list.add(next);
+    changes.add(new KeyStorage.Change("staged", next.kid()));
+  }
+
+  private void activate(List<Entry> list, List<KeyStorage.Change> changes) {
+    stage(list, changes);
+    Instant now = clock.instant();
+    for (int i = 0; i < list.size(); i++) {
+      Entry e = list.get(i);
+      if (e.state() == KeyState.ACTIVE) {
+        list.set(i, e.with(KeyState.RETIRED, e.activatedAt(), now));
+        changes.add(new KeyStorage.Change("retired", e.kid()));
+      }
+    }
+    for (int i = 0; i < list.size(); i++) {
+      Entry e = list.get(i);
+      if (e.state() == KeyState.NEXT) {
+        list.set(i, e.with(KeyState.ACTIVE, now, null));
+        changes.add(new KeyStorage.Change("activated", e.kid()));
+      }
+    }
+  }
+
+  private boolean due(List<Entry> list, RotationPolicy policy) {
+    Instant now = clock.instant();
+    for (Entry e : list) {
+      if (expired(e, now)) {
+        return true;
+      }
+      if (e.state() == KeyState.NEXT && !now.isBefore(e.createdAt().plus(policy.publishAhead()))) {
+        return true;
+      }
+    }
+    boolean staged = list.stream().anyMatch(e -> e.state() == KeyState.NEXT);
+    Optional<Entry> active = list.stream().filter(e -> e.state() == KeyState.ACTIVE).findFirst();
+    return !staged && active.isPresent() && stageDue(active.get(), policy, now);
+  }
+
+  /** The active key's successor is published {@code publishAhead} before its time is up. */
+  private static boolean stageDue(Entry active, RotationPolicy policy, Instant now) {
+    Instant since = active.activatedAt() != null ? active.activatedAt() : active.createdAt();
+    return !now.isBefore(since.plus(policy.rotateEvery()).minus(policy.publishAhead()));
+  }
+
+  /** A retired key whose last assertion has expired (with skew): no longer published. */
+  private static boolean expired(Entry e, Instant now) {
+    return e.state() == KeyState.RETIRED
+        && now.isAfter(e.retiredAt().plus(ASSERTION_LIFETIME).plus(SKEW));
+  }
+
+  private List<Entry> published(List<Entry> list) {
+    Instant now = clock.instant();
+    return list.stream().filter(e -> !expired(e, now)).toList();
+  }
+
+  /** The keys, re-read from storage when the last read is older than {@link #REFRESH}. */
+  private List<Entry> current() {
+    if (stale()) {
+      synchronized (this) {
+        if (stale()) {
+          Optional<String> stored = storage.load();
+          if (stored.isPresent() && !stored.get().equals(material)) {
+            keys = parse(stored.get());
+            material = stored.get();
+          }
+          readAt = clock.instant();
+        }
+      }
+    }
+    return keys;
+  }
+
+  private boolean stale() {
+    Instant now = clock.instant();
+    return now.isAfter(readAt.plus(REFRESH)) || now.isBefore(readAt);
+  }
+
+  private static Entry active(List<Entry> list) {
+    for (Entry e : list) {
+      if (e.state() == KeyState.ACTIVE) {
         return e;
       }
     }
     throw new IllegalStateException("no active signing key");
-  }
-
-  private void prune() {
-    Instant now = clock.instant();
-    boolean removed =
-        keys.removeIf(
-            e ->
-                e.state == State.RETIRED
-                    && now.isAfter(e.retiredAt.plus(ASSERTION_LIFETIME).plus(SKEW)));
-    if (removed) {
-      save();
-    }
   }
 
   private static JWSAlgorithm algorithm(JWK jwk) {
@@ -301,42 +520,56 @@ public final class OidcIssuer {
     return new RSASSASigner((RSAKey) jwk);
   }
 
-  private void save() {
+  private static String serialize(List<Entry> list) {
     ObjectNode root = JSON.createObjectNode();
     root.put("version", 1);
     ArrayNode arr = root.putArray("keys");
-    for (Entry e : keys) {
+    for (Entry e : list) {
       ObjectNode k = arr.addObject();
-      k.put("state", e.state.name());
-      if (e.retiredAt != null) {
-        k.put("retiredAt", e.retiredAt.toString());
+      k.put("state", e.state().name());
+      k.put("createdAt", e.createdAt().toString());
+      if (e.activatedAt() != null) {
+        k.put("activatedAt", e.activatedAt().toString());
+      }
+      if (e.retiredAt() != null) {
+        k.put("retiredAt", e.retiredAt().toString());
       }
       try {
-        k.set("jwk", JSON.readTree(e.jwk.toJSONString()));
+        k.set("jwk", JSON.readTree(e.jwk().toJSONString()));
       } catch (IOException ex) {
         throw new UncheckedIOException(ex);
       }
     }
-    storage.save(root.toString());
+    return root.toString();
   }
 
-  private void read(String material) {
+  private List<Entry> parse(String stored) {
     try {
-      JsonNode root = JSON.readTree(material);
+      List<Entry> out = new ArrayList<>();
+      JsonNode root = JSON.readTree(stored);
       for (JsonNode k : root.path("keys")) {
         JWK jwk = JWK.parse(k.get("jwk").toString());
         if (!jwk.isPrivate()) {
           throw new IllegalStateException(
               "stored issuer key " + jwk.getKeyID() + " is not private");
         }
-        State state = State.valueOf(k.get("state").asText());
-        Instant retired = k.has("retiredAt") ? Instant.parse(k.get("retiredAt").asText()) : null;
-        keys.add(new Entry(jwk, state, retired));
+        KeyState state = KeyState.valueOf(k.get("state").asText());
+        // Keys saved before timestamps were kept count as old: the scheduler rotates them soon.
+        Instant created = instant(k, "createdAt", Instant.EPOCH);
+        Instant activated =
+            instant(k, "activatedAt", state == KeyState.NEXT ? null : Instant.EPOCH);
+        Instant retired = instant(k, "retiredAt", state == KeyState.RETIRED ? Instant.EPOCH : null);
+        out.add(new Entry(jwk, state, created, activated, retired));
       }
+      return List.copyOf(out);
     } catch (IOException | ParseException | RuntimeException e) {
       throw new IllegalStateException(
           "the stored OIDC issuer keys cannot be read: " + e.getClass().getSimpleName(), e);
     }
+  }
+
+  private static Instant instant(JsonNode k, String field, Instant fallback) {
+    return k.hasNonNull(field) ? Instant.parse(k.get(field).asText()) : fallback;
   }
 
   private static String stripSlash(String s) {

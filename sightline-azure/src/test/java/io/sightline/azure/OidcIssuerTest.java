@@ -147,6 +147,119 @@ class OidcIssuerTest {
   }
 
   @Test
+  void onScheduleTheNextKeyIsPublishedAheadThenSignsAndTheOldOneLeavesAfterItsOverlap()
+      throws Exception {
+    MovableClock clock = new MovableClock();
+    KeyStorage storage = KeyStorage.inMemory();
+    OidcIssuer issuer = new OidcIssuer(ISSUER, "s", storage, OidcIssuer.KeyType.EC_P256, clock);
+    OidcIssuer.RotationPolicy policy =
+        new OidcIssuer.RotationPolicy(Duration.ofDays(30), Duration.ofDays(7));
+    String first = issuer.activeKeyId();
+
+    clock.now = clock.now.plus(Duration.ofDays(22));
+    assertThat(issuer.maintain(policy)).isEmpty();
+    assertThat(kids(issuer)).containsExactly(first);
+
+    clock.now = clock.now.plus(Duration.ofDays(1));
+    List<KeyStorage.Change> staged = issuer.maintain(policy);
+    assertThat(staged).extracting(KeyStorage.Change::action).containsExactly("staged");
+    String next = staged.get(0).keyId();
+    assertThat(kids(issuer)).containsExactlyInAnyOrder(first, next);
+    assertThat(issuer.activeKeyId()).isEqualTo(first); // published a week before it signs
+    assertThat(issuer.keys())
+        .extracting(OidcIssuer.KeyInfo::keyId, OidcIssuer.KeyInfo::state)
+        .containsExactly(
+            org.assertj.core.api.Assertions.tuple(next, OidcIssuer.KeyState.NEXT),
+            org.assertj.core.api.Assertions.tuple(first, OidcIssuer.KeyState.ACTIVE));
+
+    clock.now = clock.now.plus(Duration.ofDays(6));
+    assertThat(issuer.maintain(policy)).isEmpty();
+    clock.now = clock.now.plus(Duration.ofDays(1));
+    assertThat(issuer.maintain(policy))
+        .extracting(KeyStorage.Change::action, KeyStorage.Change::keyId)
+        .containsExactly(
+            org.assertj.core.api.Assertions.tuple("retired", first),
+            org.assertj.core.api.Assertions.tuple("activated", next));
+    assertThat(issuer.activeKeyId()).isEqualTo(next);
+    assertThat(kids(issuer)).containsExactlyInAnyOrder(first, next);
+
+    clock.now = clock.now.plus(Duration.ofMinutes(7));
+    assertThat(kids(issuer)).containsExactly(next);
+    assertThat(issuer.maintain(policy))
+        .extracting(KeyStorage.Change::action, KeyStorage.Change::keyId)
+        .containsExactly(org.assertj.core.api.Assertions.tuple("removed", first));
+    assertThat(storage.load()).get().asString().doesNotContain(first);
+  }
+
+  @Test
+  void replicasSharingStorageAgreeOnTheFirstKeyAndFollowAnotherReplicasRotation() throws Exception {
+    MovableClock clock = new MovableClock();
+    KeyStorage shared = KeyStorage.inMemory();
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<OidcIssuer>> starts = new java.util.ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        starts.add(
+            pool.submit(
+                () -> new OidcIssuer(ISSUER, "s", shared, OidcIssuer.KeyType.EC_P256, clock)));
+      }
+      List<OidcIssuer> replicas = new java.util.ArrayList<>();
+      for (var f : starts) {
+        replicas.add(f.get());
+      }
+      assertThat(replicas.stream().map(OidcIssuer::activeKeyId).distinct()).hasSize(1);
+      OidcIssuer a = replicas.get(0);
+      OidcIssuer b = replicas.get(1);
+      String old = a.activeKeyId();
+      String next = a.rotate("alice");
+      // b signs with what it read until it re-reads; the old key is still published meanwhile.
+      assertThat(b.activeKeyId()).isEqualTo(old);
+      clock.now = clock.now.plus(OidcIssuer.REFRESH).plusSeconds(1);
+      assertThat(b.activeKeyId()).isEqualTo(next);
+      assertThat(kids(b)).containsExactlyInAnyOrder(old, next);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void theUpdateReportsEachChangeWithItsActorAndWritesNothingWhenNothingChanged() {
+    List<KeyStorage.Update> writes = new java.util.ArrayList<>();
+    KeyStorage memory = KeyStorage.inMemory();
+    KeyStorage recording =
+        new KeyStorage() {
+          @Override
+          public java.util.Optional<String> load() {
+            return memory.load();
+          }
+
+          @Override
+          public void save(String keyMaterial) {
+            memory.save(keyMaterial);
+          }
+
+          @Override
+          public String update(
+              java.util.function.Function<java.util.Optional<String>, Update> change) {
+            Update u = change.apply(load());
+            if (!u.changes().isEmpty()) {
+              writes.add(u);
+              save(u.material());
+            }
+            return u.material();
+          }
+        };
+    OidcIssuer issuer =
+        new OidcIssuer(ISSUER, "s", recording, OidcIssuer.KeyType.EC_P256, Clock.systemUTC());
+    String next = issuer.stageNextKey("alice");
+    assertThat(issuer.stageNextKey("bob")).isEqualTo(next); // already staged: no write
+    assertThat(writes)
+        .extracting(w -> w.actor() + " " + w.changes().get(0).action())
+        .containsExactly("system created", "alice staged");
+  }
+
+  @Test
   void entraAcceptsTheServersAssertionThroughTheExportedDocuments() throws Exception {
     // The exported files, hosted over HTTPS on loopback, are what Entra fetches.
     TestCa ca = TestCa.create("issuer-host-ca");

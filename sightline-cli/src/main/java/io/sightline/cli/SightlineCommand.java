@@ -4,6 +4,7 @@ import io.sightline.cli.commands.AdminCommand;
 import io.sightline.cli.commands.AuditCommand;
 import io.sightline.cli.commands.CompletionCommand;
 import io.sightline.cli.commands.ConnectionCommand;
+import io.sightline.cli.commands.IssuerCommand;
 import io.sightline.cli.commands.LeaseCommand;
 import io.sightline.cli.commands.LoginCommand;
 import io.sightline.cli.commands.RunCommand;
@@ -39,6 +40,7 @@ import picocli.CommandLine.Command;
       LeaseCommands.KubeconfigCommand.class,
       AuditCommand.class,
       AdminCommand.class,
+      IssuerCommand.class,
       CompletionCommand.class
     })
 public final class SightlineCommand {}

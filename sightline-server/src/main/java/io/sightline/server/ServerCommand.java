@@ -91,6 +91,24 @@ public final class ServerCommand implements Callable<Integer> {
   String publicUrl;
 
   @Option(
+      names = "--oidc-issuer-url",
+      paramLabel = "URL",
+      description =
+          "The issuer URL of the server's workload identity federation assertions, where Entra"
+              + " fetches /.well-known/openid-configuration and the JWKS: the server's public URL,"
+              + " or a static site hosting `sightline issuer export` (default: --public-url, else"
+              + " the URL the server listens on). Env SIGHTLINE_OIDC_ISSUER_URL.")
+  String oidcIssuerUrl;
+
+  @Option(
+      names = "--oidc-server-name",
+      paramLabel = "NAME",
+      description =
+          "The server's name in assertion subjects sc://<name>/<connection> (default sightline)."
+              + " Env SIGHTLINE_OIDC_SERVER_NAME.")
+  String oidcServerName;
+
+  @Option(
       names = "--tls-cert",
       paramLabel = "PEM",
       description =
@@ -162,6 +180,8 @@ public final class ServerCommand implements Callable<Integer> {
     put(f, ServerConfig.DB_USER, dbUser);
     put(f, ServerConfig.DB_PASSWORD_FILE, dbPasswordFile);
     put(f, ServerConfig.PUBLIC_URL, publicUrl);
+    put(f, ServerConfig.OIDC_ISSUER_URL, oidcIssuerUrl);
+    put(f, ServerConfig.OIDC_SERVER_NAME, oidcServerName);
     put(f, ServerConfig.TLS_CERT, tlsCert);
     put(f, ServerConfig.TLS_KEY, tlsKey);
     put(f, ServerConfig.ALLOW_PLAINTEXT, allowPlaintext == null ? null : allowPlaintext.toString());

@@ -3,6 +3,7 @@ package io.sightline.server;
 import io.sightline.core.SecretValue;
 import io.sightline.core.SightlineException;
 import io.sightline.kubernetes.EgressPolicy;
+import io.sightline.server.issuer.OidcSettings;
 import io.sightline.server.leases.LeaseSettings;
 import java.io.IOException;
 import java.io.Reader;
@@ -54,7 +55,8 @@ public record ServerConfig(
     List<String> egressPrivateRanges,
     int probesPerMinute,
     LeaseSettings leases,
-    Path trustCaFile) {
+    Path trustCaFile,
+    OidcSettings oidc) {
 
   /** Output format of the log. */
   public enum LogFormat {
@@ -113,6 +115,20 @@ public record ServerConfig(
    */
   public static final String TRUST_CA_FILE = "sightline.trust.ca-file";
 
+  /**
+   * The {@code iss} of the server's OIDC assertions (default: the public URL, else its own URL).
+   */
+  public static final String OIDC_ISSUER_URL = "sightline.oidc.issuer-url";
+
+  /** The server's name in assertion subjects {@code sc://<server-name>/<connection>}. */
+  public static final String OIDC_SERVER_NAME = "sightline.oidc.server-name";
+
+  /** How long an OIDC issuer signing key signs before the next one takes over. */
+  public static final String OIDC_KEY_ROTATION = "sightline.oidc.key-rotation";
+
+  /** How long the next issuer key is published in the JWKS before it signs. */
+  public static final String OIDC_KEY_PUBLISH_AHEAD = "sightline.oidc.key-publish-ahead";
+
   /** Every key with its default (null: none). Secrets are accepted from the environment only. */
   private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
 
@@ -148,6 +164,10 @@ public record ServerConfig(
     DEFAULTS.put(LEASE_ALLOW_STATIC, "true");
     DEFAULTS.put(LEASE_REAP_INTERVAL, "30s");
     DEFAULTS.put(TRUST_CA_FILE, null);
+    DEFAULTS.put(OIDC_ISSUER_URL, null);
+    DEFAULTS.put(OIDC_SERVER_NAME, OidcSettings.DEFAULT_SERVER_NAME);
+    DEFAULTS.put(OIDC_KEY_ROTATION, "30d");
+    DEFAULTS.put(OIDC_KEY_PUBLISH_AHEAD, "7d");
   }
 
   private static final int MAX_YAML_BYTES = 256 * 1024;
@@ -159,6 +179,7 @@ public record ServerConfig(
     Objects.requireNonNull(tokenTtl, "tokenTtl");
     Objects.requireNonNull(auditCheckpointInterval, "auditCheckpointInterval");
     leases = leases == null ? LeaseSettings.defaults() : leases;
+    oidc = oidc == null ? OidcSettings.defaults() : oidc;
     egressAllow = egressAllow == null ? List.of() : List.copyOf(egressAllow);
     egressDeny = egressDeny == null ? List.of() : List.copyOf(egressDeny);
     egressPrivateRanges =
@@ -381,20 +402,7 @@ public record ServerConfig(
         throw bad(DB_URL, "must be a PostgreSQL JDBC URL like jdbc:postgresql://HOST:5432/DB");
       }
       SecretValue dbPassword = secretOrFile(DB_PASSWORD, DB_PASSWORD_FILE);
-      URI publicUrl = null;
-      if (str(PUBLIC_URL) != null) {
-        try {
-          publicUrl = new URI(str(PUBLIC_URL));
-        } catch (URISyntaxException e) {
-          throw bad(PUBLIC_URL, "is not a URL (e.g. https://sightline.example.com)");
-        }
-        if (publicUrl.getScheme() == null
-            || !(publicUrl.getScheme().equals("https") || publicUrl.getScheme().equals("http"))
-            || publicUrl.getHost() == null) {
-          throw bad(
-              PUBLIC_URL, "must be an absolute http(s) URL (e.g. https://sightline.example.com)");
-        }
-      }
+      URI publicUrl = url(PUBLIC_URL, "https://sightline.example.com");
       Path cert = path(TLS_CERT);
       Path key = path(TLS_KEY);
       if ((cert == null) != (key == null)) {
@@ -428,6 +436,7 @@ public record ServerConfig(
       List<String> privateRanges = cidrs(EGRESS_PRIVATE_RANGES);
       int probeRate = integer(PROBE_RATE, 1, 100000, "a number of probes per minute per caller");
       LeaseSettings leases = leaseSettings();
+      OidcSettings oidc = oidcSettings();
       return new ServerConfig(
           port,
           bind,
@@ -452,7 +461,8 @@ public record ServerConfig(
           privateRanges,
           probeRate,
           leases,
-          trustCaFile());
+          trustCaFile(),
+          oidc);
     }
 
     private Path trustCaFile() {
@@ -461,6 +471,51 @@ public record ServerConfig(
         throw bad(TRUST_CA_FILE, "is not a readable file: give a PEM bundle of CA certificates");
       }
       return p;
+    }
+
+    private OidcSettings oidcSettings() {
+      URI issuer = url(OIDC_ISSUER_URL, "https://sightline.example.com");
+      if (issuer != null && (issuer.getQuery() != null || issuer.getFragment() != null)) {
+        throw bad(
+            OIDC_ISSUER_URL, "must have no query or fragment (an OIDC issuer is a plain URL)");
+      }
+      String name = str(OIDC_SERVER_NAME);
+      if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+        throw bad(
+            OIDC_SERVER_NAME,
+            "must be 1-63 letters, digits, '.', '_' or '-' (it becomes sc://<server-name>/<connection>)");
+      }
+      Duration rotation = duration(OIDC_KEY_ROTATION);
+      Duration ahead = duration(OIDC_KEY_PUBLISH_AHEAD);
+      if (rotation.compareTo(Duration.ofHours(1)) < 0) {
+        throw bad(OIDC_KEY_ROTATION, "must be at least 1h");
+      }
+      if (ahead.compareTo(rotation) >= 0) {
+        throw bad(
+            OIDC_KEY_PUBLISH_AHEAD,
+            "must be shorter than " + OIDC_KEY_ROTATION + " (" + str(OIDC_KEY_ROTATION) + ")");
+      }
+      return new OidcSettings(issuer, name, rotation, ahead);
+    }
+
+    /** An absolute http(s) URL, or null when not set. */
+    private URI url(String key, String example) {
+      String v = str(key);
+      if (v == null) {
+        return null;
+      }
+      URI u;
+      try {
+        u = new URI(v);
+      } catch (URISyntaxException e) {
+        throw bad(key, "is not a URL (e.g. " + example + ")");
+      }
+      if (u.getScheme() == null
+          || !(u.getScheme().equals("https") || u.getScheme().equals("http"))
+          || u.getHost() == null) {
+        throw bad(key, "must be an absolute http(s) URL (e.g. " + example + ")");
+      }
+      return u;
     }
 
     private LeaseSettings leaseSettings() {

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sightline.azure.OidcIssuer;
 import io.sightline.core.AuditEvent;
 import io.sightline.core.Principal;
 import io.sightline.core.SecretValue;
@@ -22,11 +23,14 @@ import io.sightline.server.http.OpenApiDocument;
 import io.sightline.server.internal.AuditCheckpoints;
 import io.sightline.server.internal.MasterKeyRotation;
 import io.sightline.server.internal.Tls;
+import io.sightline.server.issuer.IssuerKeyMaintenance;
+import io.sightline.server.issuer.StoreKeyStorage;
 import io.sightline.server.leases.LeaseService;
 import io.sightline.server.logging.Logging;
 import io.sightline.server.routes.AdminRoutes;
 import io.sightline.server.routes.AuditRoutes;
 import io.sightline.server.routes.ConnectionRoutes;
+import io.sightline.server.routes.IssuerRoutes;
 import io.sightline.server.routes.LeaseRoutes;
 import io.sightline.server.routes.MeRoutes;
 import io.sightline.server.routes.Services;
@@ -101,6 +105,8 @@ public final class SightlineServer implements AutoCloseable {
    */
   static final long JWKS_MIN_REFETCH_SECONDS = 10;
 
+  private OidcIssuer oidcIssuer;
+  private IssuerKeyMaintenance issuerKeys;
   private List<ApiRoute> routes = List.of();
   private String url;
   private long httpMs;
@@ -173,6 +179,14 @@ public final class SightlineServer implements AutoCloseable {
       checkpoints =
           new AuditCheckpoints(
               store, config.auditCheckpointFile(), config.auditCheckpointInterval());
+      oidcIssuer =
+          new OidcIssuer(
+              this::issuerUrl,
+              config.oidc().serverName(),
+              new StoreKeyStorage(store),
+              OidcIssuer.KeyType.RSA_2048,
+              clock);
+      issuerKeys = new IssuerKeyMaintenance(oidcIssuer, config.oidc());
       Services services =
           new Services(
               store,
@@ -182,7 +196,8 @@ public final class SightlineServer implements AutoCloseable {
               checkpoints,
               egress,
               prober,
-              new ProbeRateLimiter(config.probesPerMinute(), Duration.ofMinutes(1)));
+              new ProbeRateLimiter(config.probesPerMinute(), Duration.ofMinutes(1)),
+              oidcIssuer);
       List<ApiRoute> all = new ArrayList<>();
       all.addAll(MeRoutes.routes());
       all.addAll(TokenRoutes.routes(services));
@@ -198,6 +213,7 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(LeaseRoutes.routes(leases));
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
+      all.addAll(IssuerRoutes.routes(services, config.oidc()));
       routes = List.copyOf(all);
       long t1 = System.nanoTime();
       try {
@@ -210,11 +226,13 @@ public final class SightlineServer implements AutoCloseable {
       httpMs = (System.nanoTime() - t1) / 1_000_000;
       checkpoints.start();
       leases.start();
+      issuerKeys.start();
     } catch (RuntimeException e) {
       stop();
       throw e;
     }
     long ms = (System.nanoTime() - t0) / 1_000_000;
+    logIssuer();
     log.info(
         "Sightline {} listening on {} (storage: {}) — ready in {} ms (store {} ms, http {} ms)",
         version(),
@@ -224,6 +242,35 @@ public final class SightlineServer implements AutoCloseable {
         storeMs,
         httpMs);
     return this;
+  }
+
+  /**
+   * The issuer URL: {@code --oidc-issuer-url}, else {@code --public-url}, else the URL the server
+   * listens on (known once it listens).
+   */
+  private String issuerUrl() {
+    if (config.oidc().issuerUrl() != null) {
+      return config.oidc().issuerUrl().toString();
+    }
+    if (config.publicUrl() != null) {
+      return config.publicUrl().toString();
+    }
+    return url;
+  }
+
+  private void logIssuer() {
+    String issuer = oidcIssuer.issuerUrl();
+    boolean configured = config.oidc().issuerUrl() != null || config.publicUrl() != null;
+    if (!configured || !issuer.startsWith("https://")) {
+      log.info(
+          "OIDC issuer {} (key {}): Entra can use it for workload identity federation only over"
+              + " HTTPS from the internet — set --oidc-issuer-url (or --public-url), or host the"
+              + " documents of `sightline issuer export`",
+          issuer,
+          oidcIssuer.activeKeyId());
+    } else {
+      log.info("OIDC issuer {} (key {})", issuer, oidcIssuer.activeKeyId());
+    }
   }
 
   private void checkPlaintext() {
@@ -551,6 +598,10 @@ public final class SightlineServer implements AutoCloseable {
       leases.close();
       leases = null;
     }
+    if (issuerKeys != null) {
+      issuerKeys.close();
+      issuerKeys = null;
+    }
     if (checkpoints != null) {
       checkpoints.close();
       checkpoints = null;
@@ -597,6 +648,16 @@ public final class SightlineServer implements AutoCloseable {
   /** The lease service (tests run its reaper on demand). */
   public LeaseService leases() {
     return leases;
+  }
+
+  /** The server as an OIDC issuer. */
+  public OidcIssuer oidcIssuer() {
+    return oidcIssuer;
+  }
+
+  /** The issuer's scheduled key rotation (tests run it on demand). */
+  public IssuerKeyMaintenance issuerKeyMaintenance() {
+    return issuerKeys;
   }
 
   public ServerConfig config() {

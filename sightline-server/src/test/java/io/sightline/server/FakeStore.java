@@ -124,6 +124,28 @@ final class FakeStore implements Store, StoreTx, ApiTokens, AuditLog {
     throw new UnsupportedOperationException("the fake store has no leases; use the embedded store");
   }
 
+  private SecretValue issuerKeySet;
+
+  @Override
+  public io.sightline.store.IssuerKeys issuerKeys() {
+    return new io.sightline.store.IssuerKeys() {
+      @Override
+      public Optional<SecretValue> load() {
+        return Optional.ofNullable(issuerKeySet);
+      }
+
+      @Override
+      public Optional<SecretValue> lockAndLoad() {
+        return load(); // transact() is synchronized: one transaction at a time
+      }
+
+      @Override
+      public void save(SecretValue keySet) {
+        issuerKeySet = keySet;
+      }
+    };
+  }
+
   // StoreTx
   @Override
   public ApiTokens tokens() {

@@ -10,6 +10,10 @@ import java.time.ZoneOffset;
 final class TestClock extends Clock {
   private volatile Instant now = Instant.parse("2026-11-29T12:00:00Z");
 
+  void set(Instant instant) {
+    now = instant;
+  }
+
   void advance(Duration d) {
     now = now.plus(d);
   }

@@ -15,6 +15,9 @@ public interface StoreTx {
   /** Trusted OIDC issuers and connections' pipeline permissions. */
   Trust trust();
 
+  /** The OIDC issuer's signing key set (sealed; one document shared by every replica). */
+  IssuerKeys issuerKeys();
+
   /** Envelope encryption whose data keys are written in this transaction. */
   Sealer sealer();
 }

@@ -320,6 +320,12 @@ abstract class StoreContract {
                     tx.tokens().create("canary", Role.USER, List.of(), Duration.ofDays(1), "a"))
             .value()
             .reveal();
+    String issuerCanary = "ISSUER-KEY-CANARY-" + UUID.randomUUID();
+    store.transact(
+        (StoreTx tx) -> {
+          tx.issuerKeys().save(SecretValue.of("{\"d\":\"" + issuerCanary + "\"}"));
+          return null;
+        });
     sql(
         store,
         h -> {
@@ -338,6 +344,7 @@ abstract class StoreContract {
       byte[] raw = java.nio.file.Files.readAllBytes(f);
       controlFound |= contains(raw, control);
       assertThat(contains(raw, canary)).as("sealed canary secret in " + f).isFalse();
+      assertThat(contains(raw, issuerCanary)).as("issuer private key in " + f).isFalse();
       assertThat(contains(raw, token)).as("API token in " + f).isFalse();
       assertThat(contains(raw, token.substring(4))).as("API token body in " + f).isFalse();
     }
@@ -769,6 +776,83 @@ abstract class StoreContract {
 
   private static long sql2(Store store, String query) {
     return ((JdbiStore) store).jdbi().withHandle(h -> h.createQuery(query).mapTo(Long.class).one());
+  }
+
+  // ---------------------------------------------------------------- OIDC issuer keys
+
+  @Test
+  @DisplayName(
+      "the issuer key set starts empty, is saved sealed, and still opens after a master-key rotation")
+  void issuerKeysAreSealedAndSurviveAMasterKeyRotation() throws Exception {
+    StoreConfig config = freshConfig();
+    Store store = open(config, keyA);
+    assertThat(store.transact((StoreTx tx) -> tx.issuerKeys().load())).isEmpty();
+    SecretValue keys = SecretValue.of("{\"keys\":[{\"d\":\"" + UUID.randomUUID() + "\"}]}");
+    store.transact(
+        (StoreTx tx) -> {
+          tx.issuerKeys().save(keys);
+          return null;
+        });
+    byte[] raw =
+        ((JdbiStore) store)
+            .jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("SELECT sealed FROM oidc_issuer_keys WHERE id = 1")
+                        .mapTo(byte[].class)
+                        .one());
+    assertThat(new String(raw, StandardCharsets.ISO_8859_1)).doesNotContain(keys.reveal());
+    assertThat(store.transact((StoreTx tx) -> tx.issuerKeys().lockAndLoad())).contains(keys);
+
+    store.rotateMasterKey(keyB);
+    store.close();
+    Store reopened = open(config, keyB);
+    assertThat(reopened.transact((StoreTx tx) -> tx.issuerKeys().load())).contains(keys);
+  }
+
+  @Test
+  @DisplayName(
+      "writers that lock the issuer key set take turns: concurrent starts agree on one first key")
+  void concurrentFirstIssuerKeysConvergeOnOne() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    int threads = 6;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    try {
+      List<Future<SecretValue>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        SecretValue mine = SecretValue.of("first-key-of-writer-" + t);
+        futures.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return store.transact(
+                      (StoreTx tx) -> {
+                        Optional<SecretValue> current = tx.issuerKeys().lockAndLoad();
+                        if (current.isPresent()) {
+                          return current.get();
+                        }
+                        try {
+                          Thread.sleep(100); // a slow key generation widens the race window
+                        } catch (InterruptedException e) {
+                          Thread.currentThread().interrupt();
+                        }
+                        tx.issuerKeys().save(mine);
+                        return mine;
+                      });
+                }));
+      }
+      go.countDown();
+      java.util.Set<SecretValue> seen = new java.util.HashSet<>();
+      for (Future<SecretValue> f : futures) {
+        seen.add(f.get(60, TimeUnit.SECONDS));
+      }
+      assertThat(seen).hasSize(1);
+      assertThat(store.transact((StoreTx tx) -> tx.issuerKeys().load()))
+          .contains(seen.iterator().next());
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   // ---------------------------------------------------------------- audit

@@ -40,6 +40,11 @@ public final class AzureHttp {
             .responseTimeout(ABANDON_AFTER)
             .readTimeout(ABANDON_AFTER)
             .build();
+    return filtered(env, jdk);
+  }
+
+  /** {@code inner} behind the environment's egress predicate, checked before anything is sent. */
+  public static HttpClient filtered(AzureEnvironment env, HttpClient inner) {
     return new HttpClient() {
       @Override
       public Mono<HttpResponse> send(HttpRequest request) {
@@ -51,7 +56,7 @@ public final class AzureHttp {
         String refused = refused(env, request);
         return refused != null
             ? Mono.error(new EgressDeniedException(refused))
-            : jdk.send(request, context);
+            : inner.send(request, context);
       }
 
       @Override
@@ -60,7 +65,7 @@ public final class AzureHttp {
         if (refused != null) {
           throw new EgressDeniedException(refused);
         }
-        return jdk.sendSync(request, context);
+        return inner.sendSync(request, context);
       }
     };
   }
@@ -74,12 +79,75 @@ public final class AzureHttp {
     }
   }
 
+  /**
+   * azure-core's exponential retry of transient failures, except for an egress refusal: a request
+   * the egress rules refuse can never succeed, so it fails at once instead of after back-off.
+   */
+  public static com.azure.core.http.policy.RetryPolicy retryPolicy(int maxRetries) {
+    com.azure.core.http.policy.RetryStrategy base =
+        new com.azure.core.http.policy.ExponentialBackoff(
+            new com.azure.core.http.policy.ExponentialBackoffOptions().setMaxRetries(maxRetries));
+    return new com.azure.core.http.policy.RetryPolicy(
+        new com.azure.core.http.policy.RetryStrategy() {
+          @Override
+          public int getMaxRetries() {
+            return base.getMaxRetries();
+          }
+
+          @Override
+          public Duration calculateRetryDelay(int retryAttempts) {
+            return base.calculateRetryDelay(retryAttempts);
+          }
+
+          @Override
+          public Duration calculateRetryDelay(
+              com.azure.core.http.policy.RequestRetryCondition condition) {
+            return base.calculateRetryDelay(condition);
+          }
+
+          @Override
+          public boolean shouldRetry(HttpResponse response) {
+            return base.shouldRetry(response);
+          }
+
+          @Override
+          public boolean shouldRetryException(Throwable t) {
+            return !isEgressDenial(t) && base.shouldRetryException(t);
+          }
+
+          @Override
+          public boolean shouldRetryCondition(
+              com.azure.core.http.policy.RequestRetryCondition condition) {
+            return !isEgressDenial(condition.getThrowable())
+                && base.shouldRetryCondition(condition);
+          }
+        });
+  }
+
+  private static boolean isEgressDenial(Throwable t) {
+    for (Throwable c = t; c != null && c.getCause() != c; c = c.getCause()) {
+      if (c instanceof EgressDeniedException
+          || c instanceof io.sightline.kubernetes.EgressDeniedException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A request refused by the egress rules before any byte was sent. */
   public static final class EgressDeniedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     public EgressDeniedException(String target) {
       super("egress to " + target + " is not allowed");
+    }
+
+    /**
+     * A connection the egress socket factory refused: not an I/O error, so the HTTP pipeline does
+     * not retry what can never succeed.
+     */
+    EgressDeniedException(io.sightline.kubernetes.EgressDeniedException refused) {
+      super(refused.getMessage());
     }
   }
 }

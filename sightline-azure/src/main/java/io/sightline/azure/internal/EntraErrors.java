@@ -75,9 +75,20 @@ public final class EntraErrors {
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
-    if (root instanceof AzureHttp.EgressDeniedException) {
-      return new SightlineException(
-          DiagnosisCode.EGRESS_DENIED.name(), 502, null, prefix + root.getMessage(), null, t);
+    for (Throwable c = t; c != null && c.getCause() != c; c = c.getCause()) {
+      if (c instanceof AzureHttp.EgressDeniedException
+          || c instanceof io.sightline.kubernetes.EgressDeniedException) {
+        return new SightlineException(
+            DiagnosisCode.EGRESS_DENIED.name(),
+            502,
+            "environment",
+            prefix
+                + c.getMessage()
+                + " — the server's egress rules (sightline.egress.allow / deny) do not allow the"
+                + " authority host",
+            null,
+            t);
+      }
     }
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (c instanceof javax.net.ssl.SSLException

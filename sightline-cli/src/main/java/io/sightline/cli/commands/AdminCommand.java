@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "admin",
     description = "Server administration (admins).",
-    subcommands = {AdminCommand.RotateMasterKey.class})
+    subcommands = {AdminCommand.RotateMasterKey.class, AdminCommand.RotateIssuerKey.class})
 public final class AdminCommand {
 
   @Command(
@@ -61,6 +61,47 @@ public final class AdminCommand {
               "Master key rotated: now %s. %s%n",
               Json.text(answer, "keyId"),
               answer.hasNonNull("message") ? Json.text(answer, "message") : "");
+      ctx.err().flush();
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "rotate-issuer-key",
+      description = {
+        "Rotate the OIDC issuer's signing key (workload identity federation). By default the next"
+            + " key is published in the JWKS now and signs once it has been published for"
+            + " sightline.oidc.key-publish-ahead (default 7 days); with --now it signs at once.",
+        "If the issuer documents are hosted as static files, run `sightline issuer export DIR`"
+            + " and upload them right after this command: Entra refuses assertions signed by a key"
+            + " it cannot find in the JWKS."
+      })
+  public static final class RotateIssuerKey implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Mixin ClientOptions client;
+    @Mixin OutputOptions output;
+
+    @Option(
+        names = "--now",
+        description =
+            "Let the next key sign immediately (e.g. after a key leak); the old key stays published"
+                + " until its last assertion has expired (about 6 minutes).")
+    boolean now;
+
+    public RotateIssuerKey(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      ObjectNode body = Json.MAPPER.createObjectNode();
+      body.put("now", now);
+      JsonNode answer = ctx.client(client.server).post("/api/v1/admin/rotate-issuer-key", body);
+      if (output.json()) {
+        Json.print(ctx.out(), answer);
+      }
+      ctx.err().println("Issuer key rotated: " + Json.text(answer, "message"));
       ctx.err().flush();
       return 0;
     }

@@ -1,5 +1,6 @@
 package io.sightline.server.routes;
 
+import io.sightline.azure.OidcIssuer;
 import io.sightline.kubernetes.ClusterProber;
 import io.sightline.kubernetes.EgressPolicy;
 import io.sightline.kubernetes.ProbeRateLimiter;
@@ -18,4 +19,5 @@ public record Services(
     AuditCheckpoints checkpoints,
     EgressPolicy egress,
     ClusterProber prober,
-    ProbeRateLimiter probeLimiter) {}
+    ProbeRateLimiter probeLimiter,
+    OidcIssuer oidcIssuer) {}

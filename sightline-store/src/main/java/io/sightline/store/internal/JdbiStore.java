@@ -7,6 +7,7 @@ import io.sightline.core.SightlineException;
 import io.sightline.store.ApiTokens;
 import io.sightline.store.AuditLog;
 import io.sightline.store.Connections;
+import io.sightline.store.IssuerKeys;
 import io.sightline.store.Leases;
 import io.sightline.store.MasterKey;
 import io.sightline.store.MasterKeys;
@@ -392,6 +393,11 @@ public final class JdbiStore implements Store {
     @Override
     public Trust trust() {
       return new JdbiTrust(handle, clock);
+    }
+
+    @Override
+    public IssuerKeys issuerKeys() {
+      return new JdbiIssuerKeys(handle, sealer(), clock);
     }
   }
 }

@@ -20,6 +20,7 @@ import io.sightline.server.http.ApiRoute;
 import io.sightline.server.http.HttpApp;
 import io.sightline.server.http.OpenApiDocument;
 import io.sightline.server.internal.AuditCheckpoints;
+import io.sightline.server.internal.Leadership;
 import io.sightline.server.internal.MasterKeyRotation;
 import io.sightline.server.internal.Tls;
 import io.sightline.server.leases.LeaseService;
@@ -88,6 +89,7 @@ public final class SightlineServer implements AutoCloseable {
   private Store store;
   private Javalin app;
   private AuditCheckpoints checkpoints;
+  private Leadership leadership;
   private ClusterProber prober;
   private LeaseService leases;
   private List<ApiRoute> routes = List.of();
@@ -159,9 +161,13 @@ public final class SightlineServer implements AutoCloseable {
       ApiTokens.CreatedToken created = bootstrapAdminToken();
       EgressPolicy egress = config.egressPolicy();
       prober = new ClusterProber(egress);
+      leadership = new Leadership(store, Leadership.DEFAULT_CHECK_INTERVAL, replicaName());
       checkpoints =
           new AuditCheckpoints(
-              store, config.auditCheckpointFile(), config.auditCheckpointInterval());
+              store,
+              config.auditCheckpointFile(),
+              config.auditCheckpointInterval(),
+              leadership::isLeader);
       Services services =
           new Services(
               store,
@@ -177,6 +183,7 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(TokenRoutes.routes(services));
       all.addAll(ConnectionRoutes.routes(services));
       leases = new LeaseService(store, clock, config.leases(), egress);
+      leases.reapOnlyWhile(leadership::isLeader);
       all.addAll(LeaseRoutes.routes(leases));
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
@@ -190,6 +197,7 @@ public final class SightlineServer implements AutoCloseable {
         }
       }
       httpMs = (System.nanoTime() - t1) / 1_000_000;
+      leadership.start();
       checkpoints.start();
       leases.start();
     } catch (RuntimeException e) {
@@ -422,6 +430,11 @@ public final class SightlineServer implements AutoCloseable {
     @SuppressWarnings("resource")
     JvmGcMetrics gc = new JvmGcMetrics();
     gc.bindTo(meters);
+    Leadership lead = leadership;
+    io.micrometer.core.instrument.Gauge.builder(
+            "sightline.leader", () -> lead != null && lead.isLeader() ? 1 : 0)
+        .description("1 while this replica runs the lease reaper and audit checkpoints")
+        .register(meters);
 
     Store routesStore = store;
     HttpApp http =
@@ -494,6 +507,17 @@ public final class SightlineServer implements AutoCloseable {
     url = (tls != null ? "https" : "http") + "://" + host + ":" + app.port();
   }
 
+  /** This replica's name for logs: the host (pod) name and the process id. */
+  private static String replicaName() {
+    String host = System.getenv("HOSTNAME");
+    return (host == null || host.isBlank() ? "pid" : host) + "/" + ProcessHandle.current().pid();
+  }
+
+  /** Whether this replica runs the periodic work now (always true on the embedded store). */
+  public boolean isLeader() {
+    return leadership != null && leadership.isLeader();
+  }
+
   private java.util.Optional<Principal> authenticate(String presented) {
     return store
         .transact(tx -> tx.tokens().authenticate(presented, clock.instant()))
@@ -526,6 +550,10 @@ public final class SightlineServer implements AutoCloseable {
     if (checkpoints != null) {
       checkpoints.close();
       checkpoints = null;
+    }
+    if (leadership != null) {
+      leadership.close();
+      leadership = null;
     }
     if (prober != null) {
       prober.close();

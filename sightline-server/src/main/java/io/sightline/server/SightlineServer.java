@@ -21,6 +21,7 @@ import io.sightline.server.http.ApiRoute;
 import io.sightline.server.http.HttpApp;
 import io.sightline.server.http.OpenApiDocument;
 import io.sightline.server.internal.AuditCheckpoints;
+import io.sightline.server.internal.Leadership;
 import io.sightline.server.internal.MasterKeyRotation;
 import io.sightline.server.internal.Tls;
 import io.sightline.server.issuer.IssuerKeyMaintenance;
@@ -96,6 +97,7 @@ public final class SightlineServer implements AutoCloseable {
   private Store store;
   private Javalin app;
   private AuditCheckpoints checkpoints;
+  private Leadership leadership;
   private ClusterProber prober;
   private LeaseService leases;
   private IdTokenVerifier idTokens;
@@ -176,9 +178,13 @@ public final class SightlineServer implements AutoCloseable {
       ApiTokens.CreatedToken created = bootstrapAdminToken();
       EgressPolicy egress = config.egressPolicy();
       prober = new ClusterProber(egress);
+      leadership = new Leadership(store, Leadership.DEFAULT_CHECK_INTERVAL, replicaName());
       checkpoints =
           new AuditCheckpoints(
-              store, config.auditCheckpointFile(), config.auditCheckpointInterval());
+              store,
+              config.auditCheckpointFile(),
+              config.auditCheckpointInterval(),
+              leadership::isLeader);
       oidcIssuer =
           new OidcIssuer(
               this::issuerUrl,
@@ -203,6 +209,7 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(TokenRoutes.routes(services));
       all.addAll(ConnectionRoutes.routes(services));
       leases = new LeaseService(store, clock, config.leases(), egress);
+      leases.reapOnlyWhile(leadership::isLeader);
       idTokens =
           new IdTokenVerifier(
               store,
@@ -224,6 +231,7 @@ public final class SightlineServer implements AutoCloseable {
         }
       }
       httpMs = (System.nanoTime() - t1) / 1_000_000;
+      leadership.start();
       checkpoints.start();
       leases.start();
       issuerKeys.start();
@@ -487,6 +495,11 @@ public final class SightlineServer implements AutoCloseable {
     @SuppressWarnings("resource")
     JvmGcMetrics gc = new JvmGcMetrics();
     gc.bindTo(meters);
+    Leadership lead = leadership;
+    io.micrometer.core.instrument.Gauge.builder(
+            "sightline.leader", () -> lead != null && lead.isLeader() ? 1 : 0)
+        .description("1 while this replica runs the lease reaper and audit checkpoints")
+        .register(meters);
 
     Store routesStore = store;
     IdTokenVerifier verifier = idTokens;
@@ -569,6 +582,17 @@ public final class SightlineServer implements AutoCloseable {
     }
   }
 
+  /** This replica's name for logs: the host (pod) name and the process id. */
+  private static String replicaName() {
+    String host = System.getenv("HOSTNAME");
+    return (host == null || host.isBlank() ? "pid" : host) + "/" + ProcessHandle.current().pid();
+  }
+
+  /** Whether this replica runs the periodic work now (always true on the embedded store). */
+  public boolean isLeader() {
+    return leadership != null && leadership.isLeader();
+  }
+
   private java.util.Optional<Principal> authenticate(String presented) {
     return store
         .transact(tx -> tx.tokens().authenticate(presented, clock.instant()))
@@ -605,6 +629,10 @@ public final class SightlineServer implements AutoCloseable {
     if (checkpoints != null) {
       checkpoints.close();
       checkpoints = null;
+    }
+    if (leadership != null) {
+      leadership.close();
+      leadership = null;
     }
     if (prober != null) {
       prober.close();

@@ -80,7 +80,8 @@ class ServerProcessIT {
       String stderr = Files.readString(err, StandardCharsets.UTF_8);
       assertThat(stderr.split(token, -1)).as("token printed once").hasSize(2);
       assertThat(stderr).contains("listening on http://127.0.0.1:" + port).contains("single node");
-      long cpDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      // The first periodic checkpoint is due 60 s after start; leave room for a loaded machine.
+      long cpDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
       while (!Files.exists(checkpoints) && System.nanoTime() < cpDeadline) {
         Thread.sleep(100);
       }

@@ -205,7 +205,10 @@ class ServerStartupTest {
       assertThat(metrics)
           .contains(
               "http_server_requests_seconds_count{method=\"GET\",route=\"/api/v1/tokens\",status=\"200\"}")
-          .contains("jvm_memory_used_bytes");
+          .contains("jvm_memory_used_bytes")
+          .as("the single-node embedded server is always the leader")
+          .contains("sightline_leader 1.0");
+      assertThat(h.server.isLeader()).isTrue();
     }
   }
 }

@@ -62,6 +62,14 @@ public interface Store extends AutoCloseable {
    */
   void rotateMasterKey(MasterKey newKey, io.sightline.core.AuditEvent audit);
 
+  /**
+   * A new handle on this database's leader lock (see {@link LeaderLock}); the caller closes it.
+   * Single-process stores answer {@link LeaderLock#ALWAYS_HELD}.
+   */
+  default LeaderLock leaderLock() {
+    return LeaderLock.ALWAYS_HELD;
+  }
+
   @Override
   void close();
 }

@@ -46,6 +46,16 @@ class H2StoreTest extends StoreContract {
   }
 
   @Test
+  @DisplayName("the single-node embedded store always holds its leader lock")
+  void embeddedStoreIsAlwaysTheLeader() {
+    Store store = open(freshConfig(), keyA);
+    try (LeaderLock lock = store.leaderLock()) {
+      assertThat(lock.tryHold()).isTrue();
+      assertThat(lock.describe()).contains("single node");
+    }
+  }
+
+  @Test
   @DisplayName("while a server has the embedded store open, another process is refused clearly")
   void secondProcessIsRefusedWhileLocked() throws Exception {
     StoreConfig config = freshConfig();

@@ -131,6 +131,75 @@ class PostgresStoreIT extends StoreContract {
   private static Path dumped;
 
   @Test
+  @DisplayName(
+      "two stores on one database (two replicas' pools) appending at once keep one unbroken chain")
+  void concurrentAppendsFromTwoStoresKeepTheChain() throws Exception {
+    StoreConfig config = freshConfig();
+    Store a = open(config, keyA);
+    Store b = open(config, keyA);
+    int perThread = 60;
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+    for (int t = 0; t < 8; t++) {
+      Store s = t % 2 == 0 ? a : b;
+      String actor = "writer-" + t;
+      done.add(
+          pool.submit(
+              () -> {
+                for (int i = 0; i < perThread; i++) {
+                  String target = "x/" + i;
+                  s.transact(
+                      tx ->
+                          tx.audit()
+                              .append(
+                                  new AuditEvent(
+                                      "test.append", actor, target, "success", null, null)));
+                }
+              }));
+    }
+    for (var f : done) {
+      f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+    AuditLog.Verification v = a.transact(tx -> tx.audit().verify(java.util.Optional.empty()));
+    assertThat(v.ok()).as(v.message()).isTrue();
+    assertThat(countRows(a, "audit_log")).isEqualTo(8L * perThread);
+    assertThat(v.checked()).isEqualTo(8L * perThread);
+    AuditLog.Verification vb = b.transact(tx -> tx.audit().verify(java.util.Optional.empty()));
+    assertThat(vb.ok()).as(vb.message()).isTrue();
+  }
+
+  @Test
+  @DisplayName("one leader at a time; leadership moves when the holder's session ends")
+  void leaderLockMovesWhenTheHolderGoes() throws Exception {
+    StoreConfig config = freshConfig();
+    Store a = open(config, keyA);
+    Store b = open(config, keyA);
+    try (LeaderLock la = a.leaderLock();
+        LeaderLock lb = b.leaderLock()) {
+      assertThat(la.tryHold()).isTrue();
+      assertThat(lb.tryHold()).as("a second replica does not lead").isFalse();
+      assertThat(la.tryHold()).as("the holder keeps it").isTrue();
+      // The holder's session is cut (as when its process is killed): the lock is free at once.
+      try (Connection c = pg.getPostgresDatabase().getConnection();
+          Statement st = c.createStatement()) {
+        st.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                + " WHERE application_name = 'sightline-leader-lock' AND pid <> pg_backend_pid()"
+                + " AND datname = '"
+                + config.jdbcUrl().substring(config.jdbcUrl().lastIndexOf('/') + 1)
+                + "' AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory')");
+      }
+      assertThat(lb.tryHold()).as("the other replica takes over").isTrue();
+      assertThat(la.tryHold()).as("the old holder notices it lost its session").isFalse();
+      assertThat(la.tryHold()).as("and does not take it back while it is held").isFalse();
+      lb.close();
+      assertThat(la.tryHold()).as("released on close").isTrue();
+    }
+  }
+
+  @Test
   @DisplayName("a pg_dump of the store carries no plaintext either")
   void dumpIsScanned() throws Exception {
     dumped = null;

@@ -32,13 +32,24 @@ public final class AuditCheckpoints implements AutoCloseable {
   private final Store store;
   private final Path file;
   private final Duration interval;
+  private final java.util.function.BooleanSupplier leader;
   private ScheduledExecutorService scheduler;
   private long lastSeq = -1;
 
   public AuditCheckpoints(Store store, Path file, Duration interval) {
+    this(store, file, interval, () -> true);
+  }
+
+  /**
+   * @param leader asked at each periodic tick: with several replicas only the leader writes the
+   *     periodic checkpoints (see {@link Leadership}); the shutdown checkpoint is always written
+   */
+  public AuditCheckpoints(
+      Store store, Path file, Duration interval, java.util.function.BooleanSupplier leader) {
     this.store = store;
     this.file = file;
     this.interval = interval;
+    this.leader = leader;
   }
 
   public void start() {
@@ -54,6 +65,9 @@ public final class AuditCheckpoints implements AutoCloseable {
   }
 
   private void tick() {
+    if (!leader.getAsBoolean()) {
+      return;
+    }
     try {
       writeIfMoved();
     } catch (RuntimeException e) {

@@ -78,6 +78,7 @@ public final class LeaseService implements AutoCloseable {
   private final LeaseSettings settings;
   private final EgressPolicy egress;
   private ScheduledExecutorService reaper;
+  private volatile java.util.function.BooleanSupplier reapGate = () -> true;
 
   public LeaseService(Store store, Clock clock, LeaseSettings settings, EgressPolicy egress) {
     this.store = store;
@@ -761,7 +762,15 @@ public final class LeaseService implements AutoCloseable {
     reaper.scheduleWithFixedDelay(() -> reapQuietly(false), ms, ms, TimeUnit.MILLISECONDS);
   }
 
+  /** With several replicas the periodic reaper runs only while {@code gate} says so (leader). */
+  public void reapOnlyWhile(java.util.function.BooleanSupplier gate) {
+    this.reapGate = gate;
+  }
+
   private void reapQuietly(boolean startup) {
+    if (!reapGate.getAsBoolean()) {
+      return;
+    }
     try {
       reap(startup);
     } catch (UnsupportedOperationException e) {

@@ -325,6 +325,15 @@ public final class JdbiStore implements Store {
   }
 
   @Override
+  public io.sightline.store.LeaderLock leaderLock() {
+    if (!postgres) {
+      return io.sightline.store.LeaderLock.ALWAYS_HELD;
+    }
+    return new PgLeaderLock(
+        dataSource.getJdbcUrl(), dataSource.getUsername(), dataSource.getPassword());
+  }
+
+  @Override
   public void close() {
     close(true);
   }

@@ -23,6 +23,7 @@ public final class Bench {
 
   public static void main(String[] args) throws Exception {
     boolean quick = false;
+    String only = null;
     Path root = Path.of(".").toAbsolutePath().normalize();
     Path out = null;
     for (int i = 0; i < args.length; i++) {
@@ -30,9 +31,11 @@ public final class Bench {
         case "--quick" -> quick = true;
         case "--root" -> root = Path.of(args[++i]).toAbsolutePath().normalize();
         case "--out" -> out = Path.of(args[++i]);
+        case "--only" -> only = args[++i];
         case "-h", "--help" -> {
           System.out.println(
-              "usage: java -jar sightline-bench.jar [--quick] [--root REPO] [--out FILE]");
+              "usage: java -jar sightline-bench.jar [--quick] [--only start|emulator|probe|lease|run|aks]"
+                  + " [--root REPO] [--out FILE]");
           return;
         }
         default -> {
@@ -45,22 +48,42 @@ public final class Bench {
       out = root.resolve("sightline-bench/target/bench.json");
     }
     List<Result> results =
-        run(new BenchContext(root, root.resolve("sightline-cli/target/sightline.jar"), quick));
+        run(
+            new BenchContext(root, root.resolve("sightline-cli/target/sightline.jar"), quick),
+            only);
     print(results, System.out);
     write(results, out, quick);
   }
 
   static List<Result> run(BenchContext ctx) throws Exception {
+    return run(ctx, null);
+  }
+
+  /**
+   * Every group of figures, or only {@code only} (start, emulator, probe, lease, run, aks) while
+   * working on one of them; a full run is what BENCHMARKS.md quotes.
+   */
+  static List<Result> run(BenchContext ctx, String only) throws Exception {
     if (!Files.isRegularFile(ctx.jar())) {
       throw new IllegalStateException(
           ctx.jar() + " is missing: build it first (mvn -B package -DskipTests)");
     }
     List<Result> results = new ArrayList<>();
-    results.addAll(ServerStartFigures.run(ctx));
-    results.addAll(EmulatorFigures.run(ctx));
-    results.addAll(ProbeFigures.run(ctx));
-    results.addAll(LeaseFigures.run(ctx));
-    results.addAll(AksFigures.run(ctx));
+    if (only == null || only.equals("start")) {
+      results.addAll(ServerStartFigures.run(ctx));
+    }
+    if (only == null || only.equals("emulator")) {
+      results.addAll(EmulatorFigures.run(ctx));
+    }
+    if (only == null || only.equals("probe")) {
+      results.addAll(ProbeFigures.run(ctx));
+    }
+    if (only == null || only.equals("lease")) {
+      results.addAll(LeaseFigures.run(ctx));
+    }
+    if (only == null || only.equals("aks")) {
+      results.addAll(AksFigures.run(ctx));
+    }
     return results;
   }
 

@@ -111,13 +111,13 @@ final class LeaseFigures {
         createConnection(http, base, admin, kube);
 
         // Warm-up: JIT, DB pool, the server's cached cluster client.
-        runClosed(CLIENTS, ctx.quick() ? 1 : 10, () -> lease(http, base, admin), pool);
+        runClosed(CLIENTS, ctx.quick() ? 1 : 10, () -> lease(base, admin), pool);
         // One client, back to back: the server's own cost per lease without queueing for CPU.
-        Phase serial = runClosed(1, ctx.quick() ? 1 : 10, () -> lease(http, base, admin), pool);
+        Phase serial = runClosed(1, ctx.quick() ? 1 : 10, () -> lease(base, admin), pool);
 
         double serverCpu0 = Processes.cpuMillis(server.pid());
         double benchCpu0 = Processes.ownCpuMillis();
-        Phase peak = runClosed(CLIENTS, ctx.quick() ? 2 : 20, () -> lease(http, base, admin), pool);
+        Phase peak = runClosed(CLIENTS, ctx.quick() ? 2 : 20, () -> lease(base, admin), pool);
         double rss = Processes.rssMiB(server.pid());
         int leases = Math.max(1, peak.latencies().size());
         double serverCpuPerLease = (Processes.cpuMillis(server.pid()) - serverCpu0) / leases;
@@ -130,7 +130,9 @@ final class LeaseFigures {
                     peak.rate(),
                     "/s",
                     peak.rate() >= PEAK_TARGET && peak.errors() == 0)
-                .with("mode", "closed loop, " + CLIENTS + " clients, HTTP/1.1 keep-alive")
+                .with(
+                    "mode",
+                    "closed loop, " + CLIENTS + " clients, HTTP/1.1 keep-alive (HttpURLConnection)")
                 .with("seconds", peak.seconds())
                 .with("leases", peak.latencies().size())
                 .with("median_ms", ps.median())
@@ -207,7 +209,7 @@ final class LeaseFigures {
                 .with("leases_issued_before", peak.latencies().size()));
 
         double openCpu0 = Processes.cpuMillis(server.pid());
-        Phase open = runOpen(ctx.quick() ? 2 : 60, () -> lease(http, base, admin), pool);
+        Phase open = runOpen(ctx.quick() ? 2 : 60, () -> lease(base, admin), pool);
         double openCpuPerLease =
             (Processes.cpuMillis(server.pid()) - openCpu0) / Math.max(1, open.latencies().size());
         double openRss = Processes.rssMiB(server.pid());
@@ -231,7 +233,7 @@ final class LeaseFigures {
                 .with("server_cpu_ms_per_lease", openCpuPerLease)
                 .with("server_rss_mib_after", openRss));
 
-        out.add(RunFigure.run(ctx, base, admin, http, dataDir));
+        out.add(RunFigure.run(ctx, base, admin, dataDir));
       } finally {
         pool.shutdownNow();
         Processes.stop(server);
@@ -341,20 +343,12 @@ final class LeaseFigures {
   }
 
   /** POST /api/v1/leases; the answer holds a token, so only its status and error code are read. */
-  static String lease(HttpClient http, String base, SecretValue admin) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(base + "/api/v1/leases"))
-                .timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Bearer " + admin.reveal())
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(LEASE_BODY))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() == 201) {
+  static String lease(String base, SecretValue admin) throws Exception {
+    PlainHttp.Response r = PlainHttp.send("POST", base + "/api/v1/leases", admin, LEASE_BODY);
+    if (r.status() == 201) {
       return null;
     }
-    return "HTTP " + r.statusCode() + " " + errorCode(r.body());
+    return "HTTP " + r.status() + " " + errorCode(r.body());
   }
 
   static String errorCode(String body) {

@@ -1,16 +1,10 @@
 package io.sightline.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sightline.core.SecretValue;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,8 +26,7 @@ final class RunFigure {
 
   private RunFigure() {}
 
-  static Result run(BenchContext ctx, String base, SecretValue admin, HttpClient http, Path dir)
-      throws Exception {
+  static Result run(BenchContext ctx, String base, SecretValue admin, Path dir) throws Exception {
     Path home = Files.createDirectories(dir.resolve("run-home"));
     List<String> run =
         List.of(
@@ -65,9 +58,9 @@ final class RunFigure {
     List<Double> revoke = new ArrayList<>();
     for (int i = 0; i < Math.max(3, runs / 2); i++) {
       long t0 = System.nanoTime();
-      String id = create(http, base, admin);
+      String id = create(base, admin);
       long t1 = System.nanoTime();
-      revoke(http, base, admin, id);
+      revoke(base, admin, id);
       long t2 = System.nanoTime();
       issue.add((t1 - t0) / 1e6);
       revoke.add((t2 - t1) / 1e6);
@@ -125,37 +118,20 @@ final class RunFigure {
     return new double[] {(System.nanoTime() - t0) / 1e6, p.exitValue()};
   }
 
-  private static String create(HttpClient http, String base, SecretValue admin) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(base + "/api/v1/leases"))
-                .timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Bearer " + admin.reveal())
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(LEASE_BODY))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() != 201) {
+  private static String create(String base, SecretValue admin) throws Exception {
+    PlainHttp.Response r = PlainHttp.send("POST", base + "/api/v1/leases", admin, LEASE_BODY);
+    if (r.status() != 201) {
       throw new IllegalStateException(
-          "lease create answered HTTP " + r.statusCode() + " " + LeaseFigures.errorCode(r.body()));
+          "lease create answered HTTP " + r.status() + " " + LeaseFigures.errorCode(r.body()));
     }
-    JsonNode n = JSON.readTree(r.body());
-    return n.path("id").asText();
+    return JSON.readTree(r.body()).path("id").asText();
   }
 
-  private static void revoke(HttpClient http, String base, SecretValue admin, String id)
-      throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(base + "/api/v1/leases/" + id))
-                .timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Bearer " + admin.reveal())
-                .DELETE()
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() / 100 != 2) {
+  private static void revoke(String base, SecretValue admin, String id) throws Exception {
+    PlainHttp.Response r = PlainHttp.send("DELETE", base + "/api/v1/leases/" + id, admin, null);
+    if (r.status() / 100 != 2) {
       throw new IllegalStateException(
-          "lease revoke answered HTTP " + r.statusCode() + " " + LeaseFigures.errorCode(r.body()));
+          "lease revoke answered HTTP " + r.status() + " " + LeaseFigures.errorCode(r.body()));
     }
   }
 }

@@ -84,6 +84,12 @@ final class GroupCommit {
     }
     try {
       execute(group);
+    } catch (RuntimeException | Error e) {
+      // Not a database failure (those fall back to running alone): every caller of the group
+      // learns of it, none is answered as if its work had run.
+      for (Pending<?> p : group) {
+        p.fail(e);
+      }
     } finally {
       for (Pending<?> p : group) {
         p.finish();
@@ -119,6 +125,7 @@ final class GroupCommit {
                 h.rollbackToSavepoint(savepoint);
                 p.fail(e);
               }
+              // An Error leaves the loop: the whole group rolls back and every caller learns it.
             }
             AuditLog chain = runner.tx(h, null).audit();
             for (Pending<?> p : group) {
@@ -145,7 +152,7 @@ final class GroupCommit {
     private final Function<io.sightline.store.StoreTx, T> work;
     private State state = State.WAIT;
     private T value;
-    private RuntimeException error;
+    private Throwable error;
     private List<AuditEvent> audits = List.of();
 
     Pending(Function<io.sightline.store.StoreTx, T> work) {
@@ -157,7 +164,7 @@ final class GroupCommit {
       error = null;
     }
 
-    void fail(RuntimeException e) {
+    void fail(Throwable e) {
       value = null;
       error = e;
       audits = List.of();
@@ -198,8 +205,11 @@ final class GroupCommit {
     }
 
     synchronized T result() {
-      if (error != null) {
-        throw error;
+      if (error instanceof RuntimeException e) {
+        throw e;
+      }
+      if (error instanceof Error e) {
+        throw e;
       }
       return value;
     }

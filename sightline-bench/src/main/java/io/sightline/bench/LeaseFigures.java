@@ -88,6 +88,8 @@ final class LeaseFigures {
                 t.setDaemon(true);
                 return t;
               });
+      double loadAverage =
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
       try {
         String base = "http://127.0.0.1:" + port;
         Processes.awaitOk(URI.create(base + "/readyz"), server, Duration.ofSeconds(60));
@@ -109,10 +111,17 @@ final class LeaseFigures {
         createConnection(http, base, admin, kube);
 
         // Warm-up: JIT, DB pool, the server's cached cluster client.
-        runClosed(ctx.quick() ? 1 : 5, () -> lease(http, base, admin), pool);
+        runClosed(CLIENTS, ctx.quick() ? 1 : 10, () -> lease(base, admin), pool);
+        // One client, back to back: the server's own cost per lease without queueing for CPU.
+        Phase serial = runClosed(1, ctx.quick() ? 1 : 10, () -> lease(base, admin), pool);
 
-        Phase peak = runClosed(ctx.quick() ? 2 : 20, () -> lease(http, base, admin), pool);
+        double serverCpu0 = Processes.cpuMillis(server.pid());
+        double benchCpu0 = Processes.ownCpuMillis();
+        Phase peak = runClosed(CLIENTS, ctx.quick() ? 2 : 20, () -> lease(base, admin), pool);
         double rss = Processes.rssMiB(server.pid());
+        int leases = Math.max(1, peak.latencies().size());
+        double serverCpuPerLease = (Processes.cpuMillis(server.pid()) - serverCpu0) / leases;
+        double benchCpuPerLease = (Processes.ownCpuMillis() - benchCpu0) / leases;
         Stats ps = stats(peak.latencies());
         out.add(
             Result.of(
@@ -121,7 +130,9 @@ final class LeaseFigures {
                     peak.rate(),
                     "/s",
                     peak.rate() >= PEAK_TARGET && peak.errors() == 0)
-                .with("mode", "closed loop, " + CLIENTS + " clients, HTTP/1.1 keep-alive")
+                .with(
+                    "mode",
+                    "closed loop, " + CLIENTS + " clients, HTTP/1.1 keep-alive (HttpURLConnection)")
                 .with("seconds", peak.seconds())
                 .with("leases", peak.latencies().size())
                 .with("median_ms", ps.median())
@@ -129,7 +140,9 @@ final class LeaseFigures {
                 .with("min_ms", ps.min())
                 .with("max_ms", ps.max())
                 .with("errors", peak.errors())
-                .with("first_error", peak.firstError()));
+                .with("first_error", peak.firstError())
+                .with("server_cpu_ms_per_lease", serverCpuPerLease)
+                .with("load_average_before", loadAverage));
 
         // Baseline, right after: the same minimum work with fabric8, same concurrency.
         // The minter's own token, so the emulator authenticates and authorizes both sides alike.
@@ -141,10 +154,18 @@ final class LeaseFigures {
                 kube.caCertPem(),
                 minter == null ? SecretValue.of(kube.adminToken()) : minter);
         Phase raw;
+        Phase rawSerial;
+        double rawCpuPerOp;
         try (KubernetesClient client = KubernetesClients.create(access, EgressPolicy.defaults())) {
           AtomicLong seq = new AtomicLong();
-          runClosed(ctx.quick() ? 1 : 3, () -> raw(client, seq.incrementAndGet()), pool);
-          raw = runClosed(ctx.quick() ? 2 : 20, () -> raw(client, seq.incrementAndGet()), pool);
+          runClosed(CLIENTS, ctx.quick() ? 1 : 3, () -> raw(client, seq.incrementAndGet()), pool);
+          rawSerial =
+              runClosed(1, ctx.quick() ? 1 : 10, () -> raw(client, seq.incrementAndGet()), pool);
+          double cpu0 = Processes.ownCpuMillis();
+          raw =
+              runClosed(
+                  CLIENTS, ctx.quick() ? 2 : 20, () -> raw(client, seq.incrementAndGet()), pool);
+          rawCpuPerOp = (Processes.ownCpuMillis() - cpu0) / Math.max(1, raw.latencies().size());
         }
         Stats rs = stats(raw.latencies());
         double ratio = ps.median() / rs.median();
@@ -163,7 +184,19 @@ final class LeaseFigures {
                 .with("raw_p99_ms", rs.p99())
                 .with("raw_per_second", raw.rate())
                 .with("raw_errors", raw.errors())
-                .with("raw_first_error", raw.firstError()));
+                .with("raw_first_error", raw.firstError())
+                // CPU per operation moves far less with the machine's other load than latency:
+                // the lease side is the server plus this process (emulator and HTTP client), the
+                // raw side this process alone (emulator and fabric8 client).
+                .with("server_cpu_ms_per_lease", serverCpuPerLease)
+                .with("bench_cpu_ms_per_lease", benchCpuPerLease)
+                .with("raw_cpu_ms_per_op", rawCpuPerOp)
+                .with("cpu_ratio", (serverCpuPerLease + benchCpuPerLease) / rawCpuPerOp)
+                .with("serial_lease_median_ms", stats(serial.latencies()).median())
+                .with("serial_raw_median_ms", stats(rawSerial.latencies()).median())
+                .with(
+                    "serial_ratio",
+                    stats(serial.latencies()).median() / stats(rawSerial.latencies()).median()));
 
         out.add(
             Result.of(
@@ -175,7 +208,11 @@ final class LeaseFigures {
                 .with("when", "VmRSS at the end of the peak-throughput run")
                 .with("leases_issued_before", peak.latencies().size()));
 
-        Phase open = runOpen(ctx.quick() ? 2 : 60, () -> lease(http, base, admin), pool);
+        double openCpu0 = Processes.cpuMillis(server.pid());
+        Phase open = runOpen(ctx.quick() ? 2 : 60, () -> lease(base, admin), pool);
+        double openCpuPerLease =
+            (Processes.cpuMillis(server.pid()) - openCpu0) / Math.max(1, open.latencies().size());
+        double openRss = Processes.rssMiB(server.pid());
         Stats os = stats(open.latencies());
         out.add(
             Result.of(
@@ -192,7 +229,11 @@ final class LeaseFigures {
                 .with("p99_ms", os.p99())
                 .with("max_ms", os.max())
                 .with("errors", open.errors())
-                .with("first_error", open.firstError()));
+                .with("first_error", open.firstError())
+                .with("server_cpu_ms_per_lease", openCpuPerLease)
+                .with("server_rss_mib_after", openRss));
+
+        out.add(RunFigure.run(ctx, base, admin, dataDir));
       } finally {
         pool.shutdownNow();
         Processes.stop(server);
@@ -207,15 +248,16 @@ final class LeaseFigures {
     String call() throws Exception;
   }
 
-  /** {@link #CLIENTS} threads, each issuing back to back for {@code seconds}. */
-  private static Phase runClosed(int seconds, Work work, ExecutorService pool) throws Exception {
+  /** {@code clients} threads, each issuing back to back for {@code seconds}. */
+  private static Phase runClosed(int clients, int seconds, Work work, ExecutorService pool)
+      throws Exception {
     List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
     AtomicInteger errors = new AtomicInteger();
     AtomicReference<String> firstError = new AtomicReference<>();
     long t0 = System.nanoTime();
     long end = t0 + TimeUnit.SECONDS.toNanos(seconds);
     List<java.util.concurrent.Future<?>> threads = new ArrayList<>();
-    for (int c = 0; c < CLIENTS; c++) {
+    for (int c = 0; c < clients; c++) {
       threads.add(
           pool.submit(
               () -> {
@@ -301,23 +343,15 @@ final class LeaseFigures {
   }
 
   /** POST /api/v1/leases; the answer holds a token, so only its status and error code are read. */
-  private static String lease(HttpClient http, String base, SecretValue admin) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(base + "/api/v1/leases"))
-                .timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Bearer " + admin.reveal())
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(LEASE_BODY))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() == 201) {
+  static String lease(String base, SecretValue admin) throws Exception {
+    PlainHttp.Response r = PlainHttp.send("POST", base + "/api/v1/leases", admin, LEASE_BODY);
+    if (r.status() == 201) {
       return null;
     }
-    return "HTTP " + r.statusCode() + " " + errorCode(r.body());
+    return "HTTP " + r.status() + " " + errorCode(r.body());
   }
 
-  private static String errorCode(String body) {
+  static String errorCode(String body) {
     try {
       JsonNode n = JSON.readTree(body);
       JsonNode code = n.findValue("code");

@@ -57,6 +57,27 @@ final class Processes {
     throw new IOException("no VmRSS for pid " + pid);
   }
 
+  /**
+   * CPU time (user + system) of process {@code pid} so far, in ms, from /proc (Linux; the kernel
+   * counts in clock ticks of 10 ms).
+   */
+  static double cpuMillis(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    return ticks * 10.0;
+  }
+
+  /** CPU time of this JVM so far, in ms. */
+  static double ownCpuMillis() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+      return sun.getProcessCpuTime() / 1e6;
+    }
+    return Double.NaN;
+  }
+
   static void stop(Process p) throws InterruptedException {
     p.destroy();
     if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {

@@ -119,8 +119,11 @@ public interface Leases {
    */
   List<LeaseRecord> list(boolean activeOnly, Instant now, int limit);
 
-  /** issuing → active with the token's facts. */
-  void activate(String id, String jti, String tokenSha256, Instant expiresAt, long ttlSeconds);
+  /**
+   * issuing → active with the token's facts; false (and nothing changed) when the lease is no
+   * longer issuing (revoked or failed meanwhile).
+   */
+  boolean activate(String id, String jti, String tokenSha256, Instant expiresAt, long ttlSeconds);
 
   /** A fresh token for an active lease (renewal). */
   void renewed(

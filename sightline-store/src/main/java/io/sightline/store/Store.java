@@ -36,6 +36,19 @@ public interface Store extends AutoCloseable {
   <T> T transact(Function<StoreTx, T> work);
 
   /**
+   * As {@link #transact}, for short, frequent writes that must be durable before the caller answers
+   * (lease issuance): concurrent calls may share one transaction and one commit (group commit).
+   * Each call still commits or fails on its own terms — a work that throws is rolled back alone —
+   * and returns only once its writes are committed. Audit appends made inside {@code work} are
+   * written after the works of its group and answer null. {@code work} must not call the store
+   * itself and must be safe to run twice (a group that fails as a whole runs each work again
+   * alone).
+   */
+  default <T> T transactGrouped(Function<StoreTx, T> work) {
+    return transact(work);
+  }
+
+  /**
    * Envelope encryption under the master key this store was opened with; each call runs in its own
    * short transaction. Prefer {@link StoreTx#sealer()} when the sealed bytes are stored in a
    * transaction.

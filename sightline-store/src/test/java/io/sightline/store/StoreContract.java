@@ -1169,6 +1169,99 @@ abstract class StoreContract {
 
   @Test
   @DisplayName(
+      "grouped writes from many threads each commit or fail alone, answer after their commit, and"
+          + " their audit records chain")
+  void groupedWritesCommitOrFailAlone() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    Instant exp = T0.plus(Duration.ofMinutes(15));
+    int n = 24;
+    ExecutorService pool = Executors.newFixedThreadPool(n);
+    java.util.concurrent.CountDownLatch leaderInside = new java.util.concurrent.CountDownLatch(1);
+    try {
+      // The first work holds its group open until every other call has queued behind it, so the
+      // next group holds many works: some fail, one collides with another's lease id.
+      Future<Leases.LeaseRecord> first =
+          pool.submit(
+              () ->
+                  store.transactGrouped(
+                      (StoreTx tx) -> {
+                        leaderInside.countDown();
+                        sleep(300);
+                        return tx.leases().create(newLease("g-first", "f".repeat(64), exp));
+                      }));
+      leaderInside.await(10, TimeUnit.SECONDS);
+      List<Future<Leases.LeaseRecord>> calls = new ArrayList<>();
+      for (int i = 0; i < n - 1; i++) {
+        int k = i;
+        calls.add(
+            pool.submit(
+                () ->
+                    store.transactGrouped(
+                        (StoreTx tx) -> {
+                          String id = k == 7 ? "g-3" : "g-" + k;
+                          Leases.LeaseRecord r =
+                              tx.leases().create(newLease(id, String.format("%064x", k + 1), exp));
+                          tx.audit().append(AuditEvent.success("lease.issue", "alice", id));
+                          if (k % 5 == 4) {
+                            throw new IllegalStateException("work " + k + " fails");
+                          }
+                          return r;
+                        })));
+      }
+      assertThat(first.get(10, TimeUnit.SECONDS).id()).isEqualTo("g-first");
+      int ok = 0;
+      for (int i = 0; i < calls.size(); i++) {
+        int k = i;
+        if (k % 5 == 4) {
+          assertThatThrownBy(() -> calls.get(k).get(10, TimeUnit.SECONDS))
+              .hasCauseInstanceOf(IllegalStateException.class)
+              .hasMessageContaining("work " + k + " fails");
+        } else if (k == 3 || k == 7) {
+          // Two works create lease g-3: whichever ran second fails with LEASE_EXISTS.
+          try {
+            assertThat(calls.get(k).get(10, TimeUnit.SECONDS).id()).isEqualTo("g-3");
+            ok++;
+          } catch (java.util.concurrent.ExecutionException e) {
+            assertThat(e.getCause())
+                .isInstanceOfSatisfying(
+                    SightlineException.class,
+                    se -> assertThat(se.code()).isEqualTo("LEASE_EXISTS"));
+          }
+        } else {
+          Leases.LeaseRecord r = calls.get(k).get(10, TimeUnit.SECONDS);
+          assertThat(r.id()).isEqualTo("g-" + k);
+          // Answered only once committed: another transaction sees it.
+          assertThat(store.transact((StoreTx tx) -> tx.leases().find("g-" + k))).isPresent();
+          ok++;
+        }
+      }
+      int failing =
+          (int) java.util.stream.IntStream.range(0, n - 1).filter(k -> k % 5 == 4).count();
+      assertThat(ok).isEqualTo(n - 1 - failing - 1);
+      assertThat(countRows(store, "leases")).isEqualTo(1 + ok);
+      assertThat(countRows(store, "audit_log")).isEqualTo(ok);
+      for (int k = 4; k < n - 1; k += 5) {
+        String id = "g-" + k;
+        assertThat(store.transact((StoreTx tx) -> tx.leases().find(id))).isEmpty();
+      }
+      Verification v = store.transact((StoreTx tx) -> tx.audit().verify(Optional.empty()));
+      assertThat(v.ok()).as(v.message()).isTrue();
+      assertThat(v.checked()).isEqualTo(ok);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Test
+  @DisplayName(
       "a lease goes issuing -> active -> revoked, keeps only hashes, and a handle matches only its own lease")
   void leaseLifecycle() throws Exception {
     Store store = open(freshConfig(), keyA);

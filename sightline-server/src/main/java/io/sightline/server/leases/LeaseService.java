@@ -28,6 +28,7 @@ import io.sightline.store.StoreTx;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -302,8 +303,10 @@ public final class LeaseService implements AutoCloseable {
             tokenRequest);
     LeaseRecord created;
     try {
+      // Durable before the Secret exists (crash recovery finds the row); concurrent issuances
+      // share the commit.
       created =
-          store.transact(
+          store.transactGrouped(
               tx -> {
                 LeaseRecord r = tx.leases().create(row);
                 if (idempotencyKey != null) {
@@ -347,17 +350,18 @@ public final class LeaseService implements AutoCloseable {
     LeaseRecord active;
     try {
       active =
-          store.transact(
+          store.transactGrouped(
               tx -> {
-                LeaseRecord now1 = tx.leases().find(id).orElseThrow();
-                if (now1.state() != State.ISSUING) {
-                  return now1;
-                }
-                tx.leases()
+                // One statement decides: issuing → active, or the lease was revoked meanwhile.
+                if (!tx.leases()
                     .activate(
-                        id, minted.jti(), minted.sha256(), minted.expiresAt(), ttl.toSeconds());
-                tx.leases().rememberToken(id, minted.token());
-                LeaseRecord r = tx.leases().find(id).orElseThrow();
+                        id, minted.jti(), minted.sha256(), minted.expiresAt(), ttl.toSeconds())) {
+                  return tx.leases().find(id).orElseThrow();
+                }
+                if (idempotencyKey != null) {
+                  tx.leases().rememberToken(id, minted.token());
+                }
+                LeaseRecord r = activated(created, minted, ttl);
                 audit(
                     tx,
                     "lease.issue",
@@ -387,6 +391,36 @@ public final class LeaseService implements AutoCloseable {
         handle,
         List.copyOf(warnings),
         false);
+  }
+
+  /** The row {@code created} after {@link Leases#activate}, as a read-back would answer it. */
+  private LeaseRecord activated(LeaseRecord created, MintedToken minted, Duration ttl) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    return new LeaseRecord(
+        created.id(),
+        created.connectionId(),
+        created.connectionName(),
+        created.credential(),
+        State.ACTIVE,
+        created.namespace(),
+        created.homeNamespace(),
+        created.deployer(),
+        created.target(),
+        created.task(),
+        created.principal(),
+        created.pipelineIdentity(),
+        ttl.toSeconds(),
+        created.warnings(),
+        minted.jti(),
+        minted.sha256(),
+        created.failure(),
+        created.createdAt(),
+        now,
+        minted.expiresAt().truncatedTo(ChronoUnit.MILLIS),
+        created.maxExpiresAt(),
+        created.revokedAt(),
+        created.revokedBy(),
+        created.secretPresent());
   }
 
   private void failIssuance(

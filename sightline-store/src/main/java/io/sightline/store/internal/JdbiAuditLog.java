@@ -50,6 +50,16 @@ final class JdbiAuditLog implements AuditLog {
     this.clock = clock;
   }
 
+  /** Checks {@code event} as {@link #append} does, without writing it. */
+  static void validate(AuditEvent event) {
+    field(event.action(), "action", 100, true);
+    field(event.actor(), "actor", 200, true);
+    field(event.target(), "target", 400, false);
+    field(event.outcome(), "outcome", 20, true);
+    field(event.requestId(), "requestId", 100, false);
+    detailsJson(event.details());
+  }
+
   @Override
   public AuditRecord append(AuditEvent event) {
     String action = field(event.action(), "action", 100, true);

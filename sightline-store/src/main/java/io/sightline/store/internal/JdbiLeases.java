@@ -42,6 +42,10 @@ final class JdbiLeases implements Leases {
   @Override
   public LeaseRecord create(NewLease l) {
     Instant now = Sql.millis(clock.instant());
+    String target = json(l.target());
+    String task = json(l.task());
+    String pid = l.pipelineIdentity() == null ? null : json(l.pipelineIdentity());
+    String warnings = json(l.warnings() == null ? List.of() : l.warnings());
     try {
       h.createUpdate(
               "INSERT INTO leases (id, connection_id, connection_name, credential, state,"
@@ -58,12 +62,12 @@ final class JdbiLeases implements Leases {
           .bind("ns", l.namespace())
           .bind("home", l.homeNamespace())
           .bind("dep", l.deployer())
-          .bind("target", json(l.target()))
-          .bind("task", json(l.task()))
+          .bind("target", target)
+          .bind("task", task)
           .bind("principal", l.principal())
-          .bind("pid", l.pipelineIdentity() == null ? null : json(l.pipelineIdentity()))
+          .bind("pid", pid)
           .bind("ttl", l.ttlSeconds())
-          .bind("warnings", json(l.warnings() == null ? List.of() : l.warnings()))
+          .bind("warnings", warnings)
           .bind("handle", l.handleSha256())
           .bind("now", Sql.instant(now))
           .bind("exp", Sql.instant(l.expiresAt()))
@@ -76,7 +80,33 @@ final class JdbiLeases implements Leases {
       }
       throw e;
     }
-    return find(l.id()).orElseThrow();
+    // What a read-back would answer, without the read (issuance's hot path): the stored JSON
+    // parsed again, instants at the stored precision.
+    return new LeaseRecord(
+        l.id(),
+        l.connectionId(),
+        l.connectionName(),
+        l.credential(),
+        l.state(),
+        l.namespace(),
+        l.homeNamespace(),
+        l.deployer(),
+        parse(target, MAP),
+        parse(task, MAP),
+        l.principal(),
+        pid == null ? null : parse(pid, MAP),
+        l.ttlSeconds(),
+        parse(warnings, STRINGS),
+        null,
+        null,
+        null,
+        now,
+        now,
+        Sql.millis(l.expiresAt()),
+        Sql.millis(l.maxExpiresAt()),
+        null,
+        null,
+        l.secretPresent());
   }
 
   @Override
@@ -188,19 +218,20 @@ final class JdbiLeases implements Leases {
   }
 
   @Override
-  public void activate(
+  public boolean activate(
       String id, String jti, String tokenSha256, Instant expiresAt, long ttlSeconds) {
-    h.createUpdate(
-            "UPDATE leases SET state = 'active', jti = :jti, token_sha256 = :sha, expires_at ="
-                + " :exp, ttl_seconds = :ttl, updated_at = :now WHERE id = :id AND state ="
-                + " 'issuing'")
-        .bind("id", id)
-        .bind("jti", jti)
-        .bind("sha", tokenSha256)
-        .bind("exp", Sql.instant(expiresAt))
-        .bind("ttl", ttlSeconds)
-        .bind("now", Sql.instant(clock.instant()))
-        .execute();
+    return h.createUpdate(
+                "UPDATE leases SET state = 'active', jti = :jti, token_sha256 = :sha, expires_at ="
+                    + " :exp, ttl_seconds = :ttl, updated_at = :now WHERE id = :id AND state ="
+                    + " 'issuing'")
+            .bind("id", id)
+            .bind("jti", jti)
+            .bind("sha", tokenSha256)
+            .bind("exp", Sql.instant(expiresAt))
+            .bind("ttl", ttlSeconds)
+            .bind("now", Sql.instant(clock.instant()))
+            .execute()
+        == 1;
   }
 
   @Override

@@ -166,6 +166,40 @@ final class Keyring {
 
   /** The data key with {@code id}, unwrapped; empty when there is no such row. */
   Optional<byte[]> dataKey(Handle h, String id) {
+    // A data key never changes once written (rotation re-wraps the row, the key stays), so keys
+    // read once are kept: opening the same sealed value again (a connection's minter token, for
+    // every lease) costs no query and no unwrap.
+    byte[] cached;
+    synchronized (openedDataKeys) {
+      cached = openedDataKeys.get(id);
+    }
+    if (cached != null) {
+      return Optional.of(cached);
+    }
+    Optional<byte[]> read = readDataKey(h, id);
+    read.ifPresent(
+        k -> {
+          synchronized (openedDataKeys) {
+            openedDataKeys.put(id, k);
+          }
+        });
+    return read;
+  }
+
+  private static final int MAX_OPENED_DATA_KEYS = 4096;
+
+  /** Unwrapped data keys by id, least recently used first. */
+  private final Map<String, byte[]> openedDataKeys =
+      new java.util.LinkedHashMap<>(64, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, byte[]> eldest) {
+          return size() > MAX_OPENED_DATA_KEYS;
+        }
+      };
+
+  private Optional<byte[]> readDataKey(Handle h, String id) {
     return h.createQuery("SELECT master_key_id, wrapped FROM data_keys WHERE id = :id")
         .bind("id", id)
         .map(

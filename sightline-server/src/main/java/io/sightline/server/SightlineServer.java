@@ -9,12 +9,16 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sightline.azure.KeyStorage;
+import io.sightline.azure.OidcIssuer;
+import io.sightline.connections.azurerm.AzureRmAccessCache;
 import io.sightline.core.AuditEvent;
 import io.sightline.core.Principal;
 import io.sightline.core.SecretValue;
 import io.sightline.core.SightlineException;
 import io.sightline.kubernetes.ClusterProber;
 import io.sightline.kubernetes.EgressPolicy;
+import io.sightline.kubernetes.ProbeOptions;
 import io.sightline.kubernetes.ProbeRateLimiter;
 import io.sightline.server.http.ApiRoute;
 import io.sightline.server.http.HttpApp;
@@ -22,10 +26,12 @@ import io.sightline.server.http.OpenApiDocument;
 import io.sightline.server.internal.AuditCheckpoints;
 import io.sightline.server.internal.MasterKeyRotation;
 import io.sightline.server.internal.Tls;
+import io.sightline.server.leases.AzureLeases;
 import io.sightline.server.leases.LeaseService;
 import io.sightline.server.logging.Logging;
 import io.sightline.server.routes.AdminRoutes;
 import io.sightline.server.routes.AuditRoutes;
+import io.sightline.server.routes.AzureRmRoutes;
 import io.sightline.server.routes.ConnectionRoutes;
 import io.sightline.server.routes.LeaseRoutes;
 import io.sightline.server.routes.MeRoutes;
@@ -90,6 +96,7 @@ public final class SightlineServer implements AutoCloseable {
   private AuditCheckpoints checkpoints;
   private ClusterProber prober;
   private LeaseService leases;
+  private OidcIssuer oidcIssuer;
   private List<ApiRoute> routes = List.of();
   private String url;
   private long httpMs;
@@ -159,6 +166,7 @@ public final class SightlineServer implements AutoCloseable {
       ApiTokens.CreatedToken created = bootstrapAdminToken();
       EgressPolicy egress = config.egressPolicy();
       prober = new ClusterProber(egress);
+      oidcIssuer = newOidcIssuer();
       checkpoints =
           new AuditCheckpoints(
               store, config.auditCheckpointFile(), config.auditCheckpointInterval());
@@ -171,13 +179,19 @@ public final class SightlineServer implements AutoCloseable {
               checkpoints,
               egress,
               prober,
-              new ProbeRateLimiter(config.probesPerMinute(), Duration.ofMinutes(1)));
+              new ProbeRateLimiter(config.probesPerMinute(), Duration.ofMinutes(1)),
+              oidcIssuer);
+      AzureRmAccessCache azureAccess =
+          new AzureRmAccessCache(egress, oidcIssuer, ProbeOptions.DEFAULT_DEADLINE);
+      AzureRmRoutes azurerm = new AzureRmRoutes(services, azureAccess);
       List<ApiRoute> all = new ArrayList<>();
       all.addAll(MeRoutes.routes());
       all.addAll(TokenRoutes.routes(services));
-      all.addAll(ConnectionRoutes.routes(services));
-      leases = new LeaseService(store, clock, config.leases(), egress);
-      all.addAll(LeaseRoutes.routes(leases));
+      all.addAll(ConnectionRoutes.routes(services, azurerm));
+      all.addAll(azurerm.routes());
+      AzureLeases azureLeases = new AzureLeases(store, clock, config.leases(), azureAccess);
+      leases = new LeaseService(store, clock, config.leases(), egress, azureLeases);
+      all.addAll(LeaseRoutes.routes(leases, azureLeases));
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
       routes = List.copyOf(all);
@@ -206,6 +220,19 @@ public final class SightlineServer implements AutoCloseable {
         storeMs,
         httpMs);
     return this;
+  }
+
+  /**
+   * The server as an OIDC issuer (signs WorkloadIdentityFederation assertions): its URL is {@code
+   * --public-url}, else the listening address; keys in memory for now (they change on restart).
+   */
+  private OidcIssuer newOidcIssuer() {
+    String issuerUrl =
+        config.publicUrl() != null
+            ? config.publicUrl().toString()
+            : (config.isTls() ? "https" : "http") + "://" + config.bind() + ":" + config.port();
+    String serverName = config.publicUrl() != null ? config.publicUrl().getHost() : "sightline";
+    return new OidcIssuer(issuerUrl, serverName, KeyStorage.inMemory());
   }
 
   private void checkPlaintext() {
@@ -564,6 +591,11 @@ public final class SightlineServer implements AutoCloseable {
     return app.unsafe.internalRouter.allHttpHandlers().stream()
         .map(p -> p.endpoint.method.name() + " " + p.endpoint.path)
         .toList();
+  }
+
+  /** The server's OIDC issuer (signs WorkloadIdentityFederation assertions). */
+  public OidcIssuer oidcIssuer() {
+    return oidcIssuer;
   }
 
   /** The lease service (tests run its reaper on demand). */

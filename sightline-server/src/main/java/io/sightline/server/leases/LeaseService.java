@@ -77,13 +77,19 @@ public final class LeaseService implements AutoCloseable {
   private final Clock clock;
   private final LeaseSettings settings;
   private final EgressPolicy egress;
+  private final AzureLeases azure;
   private ScheduledExecutorService reaper;
 
-  public LeaseService(Store store, Clock clock, LeaseSettings settings, EgressPolicy egress) {
+  /**
+   * @param azure leases for azurerm targets (null: such targets are answered 501)
+   */
+  public LeaseService(
+      Store store, Clock clock, LeaseSettings settings, EgressPolicy egress, AzureLeases azure) {
     this.store = store;
     this.clock = clock;
     this.settings = settings;
     this.egress = egress;
+    this.azure = azure;
   }
 
   public LeaseSettings settings() {
@@ -156,6 +162,9 @@ public final class LeaseService implements AutoCloseable {
           "TARGET_REQUIRED",
           "target",
           "name the cluster target: {\"target\":{\"connection\":\"prod\",\"namespace\":\"web\"}}");
+    }
+    if (target.isAzure() && azure != null) {
+      return azure.issue(caller, target, ttlSeconds, task, idempotencyKey, requestId);
     }
     if (target.isAzure()) {
       throw new SightlineException(

@@ -99,14 +99,20 @@ public final class ConnectionRoutes {
 
   private final Services s;
   private final Provisioning provisioning;
+  private final AzureRmRoutes azurerm;
 
-  private ConnectionRoutes(Services s) {
+  private ConnectionRoutes(Services s, AzureRmRoutes azurerm) {
     this.s = s;
     this.provisioning = new Provisioning(s.egress());
+    this.azurerm = azurerm;
   }
 
-  public static List<ApiRoute> routes(Services s) {
-    ConnectionRoutes r = new ConnectionRoutes(s);
+  /**
+   * @param azurerm what the azurerm kind does on the server (its pick-list routes are registered
+   *     separately, from {@link AzureRmRoutes#routes()})
+   */
+  public static List<ApiRoute> routes(Services s, AzureRmRoutes azurerm) {
+    ConnectionRoutes r = new ConnectionRoutes(s, azurerm);
     AzureDevOpsImport importer = new AzureDevOpsImport(s);
     return List.of(
         ApiRoute.post(BASE, Role.CREATOR, "Create a connection (verified unless ?verify=false)")
@@ -177,6 +183,9 @@ public final class ConnectionRoutes {
     if (s.store().transact(tx -> tx.connections().find(spec.name())).isPresent()) {
       throw exists(spec.name());
     }
+    if (spec.kind().isAzureRm()) {
+      return azurerm.create(c, spec, verify, timeout);
+    }
     c.context().status(201);
     if (!verify) {
       ConnectionRecord rec =
@@ -191,10 +200,12 @@ public final class ConnectionRoutes {
                   });
       return view(rec);
     }
-    s.probeLimiter().acquire(c.actor());
     if (type.provisionsOnCreate()) {
-      return createProvisioned(c, spec, (AzureSubscriptionConnection) type, timeout);
+      ConnectionSpec full = azurerm.withAdminKubeconfig(c, spec, timeout);
+      s.probeLimiter().acquire(c.actor());
+      return createProvisioned(c, full, (AzureSubscriptionConnection) type, timeout);
     }
+    s.probeLimiter().acquire(c.actor());
     ClusterAccess access = type.access(spec);
     ProbeResult probe = probe(access, timeout, type.targetNamespaces(spec));
     if (!probe.ok()) {
@@ -377,7 +388,7 @@ public final class ConnectionRoutes {
               ObjectNode out = JSON.createObjectNode();
               var items = out.putArray("items");
               for (ConnectionRecord r : tx.connections().list()) {
-                items.add(view(tx, r));
+                items.add(azurerm.decorate(view(tx, r)));
               }
               return out;
             });
@@ -385,7 +396,7 @@ public final class ConnectionRoutes {
 
   private ObjectNode show(Call c) {
     String name = c.pathParam("name");
-    return s.store().transact(tx -> view(tx, find(tx, name)));
+    return s.store().transact(tx -> azurerm.decorate(view(tx, find(tx, name))));
   }
 
   private ObjectNode view(ConnectionRecord r) {
@@ -654,6 +665,9 @@ public final class ConnectionRoutes {
 
   private Object verify(Call c) {
     String name = c.pathParam("name");
+    if (azurerm.isAzureRm(name)) {
+      return azurerm.verifySaved(c, name);
+    }
     SavedProbe saved = probeSaved(c, name);
     ClusterAccess access = saved.access();
     ProbeResult probe = saved.probe();
@@ -718,6 +732,9 @@ public final class ConnectionRoutes {
     ConnectionSpec spec = ConnectionRequests.parse(body, Set.of());
     ConnectionType type = spec.type();
     type.validate(spec);
+    if (spec.kind().isAzureRm()) {
+      return azurerm.probeUnsaved(c, spec, timeout);
+    }
     ClusterAccess access = type.access(spec);
     s.probeLimiter().acquire(c.actor());
     ProbeResult probe = probe(access, timeout, type.targetNamespaces(spec));
@@ -779,8 +796,12 @@ public final class ConnectionRoutes {
         remove.add(e.getKey());
       }
     }
-    ConnectionSpec spec = given.withSecretsKept(kept);
-    type.validate(spec);
+    ConnectionSpec merged = given.withSecretsKept(kept);
+    type.validate(merged);
+    if (merged.kind().isAzureRm()) {
+      return azurerm.update(c, l.record(), merged, remove, verify, timeout);
+    }
+    ConnectionSpec spec = verify ? azurerm.withAdminKubeconfig(c, merged, timeout) : merged;
     ProvisioningState oldProvisioning = l.record().provisioning();
     boolean azure = spec.kind() == ConnectionKind.KUBERNETES_AZURE_SUBSCRIPTION;
     boolean reprovision =

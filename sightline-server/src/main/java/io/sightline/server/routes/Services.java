@@ -1,5 +1,6 @@
 package io.sightline.server.routes;
 
+import io.sightline.azure.OidcIssuer;
 import io.sightline.kubernetes.ClusterProber;
 import io.sightline.kubernetes.EgressPolicy;
 import io.sightline.kubernetes.ProbeRateLimiter;
@@ -9,7 +10,11 @@ import io.sightline.store.Store;
 import java.time.Clock;
 import java.time.Duration;
 
-/** What the route handlers need from the running server. */
+/**
+ * What the route handlers need from the running server.
+ *
+ * @param oidcIssuer the server as an OIDC issuer: signs WorkloadIdentityFederation assertions
+ */
 public record Services(
     Store store,
     Clock clock,
@@ -18,4 +23,5 @@ public record Services(
     AuditCheckpoints checkpoints,
     EgressPolicy egress,
     ClusterProber prober,
-    ProbeRateLimiter probeLimiter) {}
+    ProbeRateLimiter probeLimiter,
+    OidcIssuer oidcIssuer) {}

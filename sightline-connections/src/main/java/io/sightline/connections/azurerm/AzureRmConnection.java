@@ -96,7 +96,8 @@ public final class AzureRmConnection implements ConnectionType {
                   CLIENT_SECRET,
                   "Client secret",
                   "the client secret's value (not its id), with authenticationType spnKey")
-              .asSecret());
+              .asSecret()
+              .withAliases("serviceprincipalkey"));
       f.add(
           FieldSpec.text(
                   CLIENT_CERTIFICATE,

@@ -132,7 +132,7 @@ public final class ConnectionRoutes {
         ApiRoute.post(
                 BASE + "/import/azure-devops",
                 Role.CREATOR,
-                "Import Azure DevOps kubernetes service endpoints (unverified)")
+                "Import Azure DevOps kubernetes and azurerm service endpoints (unverified)")
             .returns(AzureDevOpsImport.ImportResult.class)
             .query("dryRun", "boolean", "true: only say what would be created")
             .handle(importer::handle),

@@ -182,6 +182,28 @@ class AzureRmApiTest {
   }
 
   @Test
+  @DisplayName("a stalled ARM answers verify with PROBE_DEADLINE_EXCEEDED within the deadline")
+  void stalledArm() throws Exception {
+    assertThat(create(az.secretConnection("arm-armstall", SECRET)).status()).isEqualTo(201);
+    az.azure.stallArm(true);
+    try {
+      long t0 = System.nanoTime();
+      Harness.Response r = h.post("/api/v1/connections/arm-armstall/verify?timeout=2s", admin, "");
+      assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5_000);
+      assertThat(r.status()).as(r.toString()).isEqualTo(200);
+      assertThat(r.json().get("ok").asBoolean()).isFalse();
+      assertThat(r.json().get("diagnosis").get("code").asText())
+          .isEqualTo("PROBE_DEADLINE_EXCEEDED");
+      JsonNode shown = h.get("/api/v1/connections/arm-armstall", admin).json();
+      assertThat(shown.get("verified").asBoolean()).isFalse();
+      assertThat(shown.get("lastProbe").get("diagnosis").asText())
+          .isEqualTo("PROBE_DEADLINE_EXCEEDED");
+    } finally {
+      az.azure.stallArm(false);
+    }
+  }
+
+  @Test
   @DisplayName(
       "the pick lists give each cluster's facts and a recommendation; an unknown one is a 404 naming it")
   void pickLists() throws Exception {

@@ -265,6 +265,14 @@ class AzureRmApiTest {
     assertThat(bad.status()).isEqualTo(422);
     assertThat(h.post("/api/v1/connections/arm-upd/verify", admin, "").json().get("ok").asBoolean())
         .isTrue();
+    // Switching to a certificate drops the stored secret.
+    ObjectNode cert = az.connection("arm-upd", "ServicePrincipal", CERT_APP);
+    cert.put("authenticationType", "spnCertificate");
+    cert.put("servicePrincipalCertificate", az.certPem);
+    Harness.Response switched = put("/api/v1/connections/arm-upd", cert);
+    assertThat(switched.status()).as(switched.toString()).isEqualTo(200);
+    assertThat(switched.json().get("secretFields").toString())
+        .isEqualTo("[\"servicePrincipalCertificate\"]");
   }
 
   @Test

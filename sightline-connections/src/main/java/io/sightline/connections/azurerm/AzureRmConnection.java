@@ -360,6 +360,21 @@ public final class AzureRmConnection implements ConnectionType {
             + "/aks/clusters, and use it as a target (azureConnection, resourceGroup, cluster)");
   }
 
+  /**
+   * On an update: the stored secret that the given {@code authenticationType} no longer uses
+   * (switching from a secret to a certificate, or back) is dropped instead of kept.
+   *
+   * @return the names of stored secrets to drop
+   */
+  public static java.util.Set<String> secretsToDrop(ConnectionSpec given) {
+    if (given.kind() != ConnectionKind.AZURERM_SERVICE_PRINCIPAL) {
+      return java.util.Set.of();
+    }
+    return SPN_CERTIFICATE.equalsIgnoreCase(given.string(AUTHENTICATION_TYPE))
+        ? java.util.Set.of(CLIENT_SECRET)
+        : java.util.Set.of(CLIENT_CERTIFICATE);
+  }
+
   /** Whether leases may hand out ARM's static client certificates. */
   public static boolean allowsStatic(ConnectionSpec spec) {
     return spec.bool(ALLOW_STATIC);

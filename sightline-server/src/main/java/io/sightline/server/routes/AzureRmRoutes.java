@@ -238,6 +238,13 @@ public final class AzureRmRoutes {
       d.put("hint", hint(e.code(), e.getMessage(), spec));
       log.debug("verifying azurerm connection {} failed: {}", spec.name(), e.getMessage());
       return new AzureVerification(false, at, scheme, sub, List.of(), d, millis(t0));
+    } catch (RuntimeException e) {
+      log.warn("verifying azurerm connection {} failed unexpectedly", spec.name(), e);
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("code", DiagnosisCode.UNEXPECTED_RESPONSE.name());
+      d.put("message", "the sign-in failed unexpectedly (" + e.getClass().getSimpleName() + ")");
+      d.put("hint", "check the connection's fields; the server log has the details");
+      return new AzureVerification(false, at, scheme, sub, List.of(), d, millis(t0));
     }
   }
 

@@ -796,6 +796,11 @@ public final class ConnectionRoutes {
         remove.add(e.getKey());
       }
     }
+    for (String drop : io.sightline.connections.azurerm.AzureRmConnection.secretsToDrop(given)) {
+      if (kept.remove(drop) != null) {
+        remove.add(drop);
+      }
+    }
     ConnectionSpec merged = given.withSecretsKept(kept);
     type.validate(merged);
     if (merged.kind().isAzureRm()) {

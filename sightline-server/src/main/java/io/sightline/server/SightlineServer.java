@@ -136,6 +136,9 @@ public final class SightlineServer implements AutoCloseable {
     checkDataDir();
     Tls tls = config.isTls() ? Tls.load(config.tlsCert(), config.tlsKey()) : null;
     checkPortFree();
+    // An RSA key takes 0.1-0.9 s to generate here: do it while the store opens.
+    java.util.concurrent.CompletableFuture<OidcIssuer> issuer =
+        java.util.concurrent.CompletableFuture.supplyAsync(this::newOidcIssuer);
     StoreConfig storeConfig =
         new StoreConfig(
             config.dataDir(),
@@ -166,7 +169,7 @@ public final class SightlineServer implements AutoCloseable {
       ApiTokens.CreatedToken created = bootstrapAdminToken();
       EgressPolicy egress = config.egressPolicy();
       prober = new ClusterProber(egress);
-      oidcIssuer = newOidcIssuer();
+      oidcIssuer = issuer.join();
       checkpoints =
           new AuditCheckpoints(
               store, config.auditCheckpointFile(), config.auditCheckpointInterval());

@@ -473,6 +473,12 @@ public final class LeaseService implements AutoCloseable {
           sleep();
         }
         case ACTIVE -> {
+          if (a.token() == null
+              && !STATIC.equals(lease.credential())
+              && Instant.now().isBefore(deadline)) {
+            sleep(); // read while issuing, activated since: read the answer again
+            continue;
+          }
           return Optional.of(replayed(lease, a));
         }
         case FAILED ->

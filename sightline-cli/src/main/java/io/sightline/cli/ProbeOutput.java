@@ -36,6 +36,14 @@ public final class ProbeOutput {
     } else if (probe.path("namespaces").isArray()) {
       w.printf("  namespaces: %s%n", String.join(", ", TextLists.of(probe.get("namespaces"))));
     }
+    if (probe.path("clusters").isArray()) {
+      w.printf(
+          "  AKS clusters in subscription %s: %s%n",
+          probe.path("subscriptionId").asText("?"),
+          probe.get("clusters").isEmpty()
+              ? "(none)"
+              : String.join(", ", TextLists.of(probe.get("clusters"))));
+    }
     for (JsonNode warning : probe.path("warnings")) {
       w.printf("  warning: %s%n", warning.asText());
     }

@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
 public final class ConnectionRequests {
   /** Envelope fields every kind has. */
   public static final List<String> ENVELOPE =
-      List.of("name", "kind", "authorizationType", "description");
+      List.of("name", "kind", "authorizationType", "scheme", "description");
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   private static final int MAX_DESCRIPTION = 1000;
@@ -61,9 +61,7 @@ public final class ConnectionRequests {
           "INVALID_TYPE", null, "the body must be a JSON object describing the connection");
     }
     String name = checkName(envelopeString(body, "name"));
-    ConnectionKind kind =
-        ConnectionKind.fromWire(
-            envelopeString(body, "kind"), envelopeString(body, "authorizationType"));
+    ConnectionKind kind = ConnectionKind.fromWire(envelopeString(body, "kind"), typeOf(body));
     String description = envelopeString(body, "description");
     if (description != null && description.length() > MAX_DESCRIPTION) {
       throw SightlineException.badRequest(
@@ -88,7 +86,9 @@ public final class ConnectionRequests {
             key,
             "unknown field \""
                 + key
-                + "\" for authorizationType "
+                + "\" for "
+                + kind.typeField()
+                + " "
                 + kind.authorizationType()
                 + ": remove it (accepted: "
                 + String.join(", ", accepted(type))
@@ -124,7 +124,9 @@ public final class ConnectionRequests {
             "MISSING_FIELD",
             f.name(),
             f.name()
-                + " is required for authorizationType "
+                + " is required for "
+                + kind.typeField()
+                + " "
                 + kind.authorizationType()
                 + ": "
                 + f.help());
@@ -132,6 +134,32 @@ public final class ConnectionRequests {
     }
     ConnectionSpec spec = new ConnectionSpec(name, kind, description, values, secrets);
     return spec;
+  }
+
+  /**
+   * The second coordinate: {@code authorizationType}, or for {@code kind: azurerm} Azure DevOps'
+   * {@code scheme} (an equal {@code authorizationType} is accepted beside it).
+   */
+  private static String typeOf(JsonNode body) {
+    String auth = envelopeString(body, "authorizationType");
+    String scheme = envelopeString(body, "scheme");
+    if (scheme == null) {
+      return auth;
+    }
+    if (!ConnectionKind.AZURERM.equals(envelopeString(body, "kind"))) {
+      throw SightlineException.badRequest(
+          "UNKNOWN_FIELD",
+          "scheme",
+          "scheme belongs to kind azurerm: for kind kubernetes give authorizationType instead");
+    }
+    if (auth != null && !auth.strip().equalsIgnoreCase(scheme.strip())) {
+      throw SightlineException.badRequest(
+          "CONFLICTING_FIELDS",
+          "authorizationType",
+          "scheme and authorizationType differ: give scheme only (ServicePrincipal,"
+              + " WorkloadIdentityFederation or ManagedServiceIdentity)");
+    }
+    return scheme;
   }
 
   private static FieldSpec find(ConnectionType type, String key) {
@@ -254,7 +282,7 @@ public final class ConnectionRequests {
     ObjectNode out = JSON.createObjectNode();
     out.put("name", spec.name());
     out.put("kind", spec.kind().kind());
-    out.put("authorizationType", spec.kind().authorizationType());
+    out.put(spec.kind().typeField(), spec.kind().authorizationType());
     if (spec.description() != null) {
       out.put("description", spec.description());
     }

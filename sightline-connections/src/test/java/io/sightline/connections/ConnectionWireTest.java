@@ -28,7 +28,15 @@ class ConnectionWireTest {
   }
 
   @ParameterizedTest(name = "{0} parses and writes back unchanged")
-  @ValueSource(strings = {"kubeconfig.json", "service-account.json", "azure-subscription.json"})
+  @ValueSource(
+      strings = {
+        "kubeconfig.json",
+        "service-account.json",
+        "azure-subscription.json",
+        "azurerm-spn.json",
+        "azurerm-wif.json",
+        "azurerm-msi.json"
+      })
   void fixturesRoundTrip(String file) throws Exception {
     JsonNode wire = fixture(file);
     ConnectionSpec spec = ConnectionRequests.parse(wire, Set.of());
@@ -40,7 +48,15 @@ class ConnectionWireTest {
   }
 
   @ParameterizedTest(name = "the view of {0} names its secret fields and shows no secret value")
-  @ValueSource(strings = {"kubeconfig.json", "service-account.json", "azure-subscription.json"})
+  @ValueSource(
+      strings = {
+        "kubeconfig.json",
+        "service-account.json",
+        "azure-subscription.json",
+        "azurerm-spn.json",
+        "azurerm-wif.json",
+        "azurerm-msi.json"
+      })
   void viewsNeverShowSecrets(String file) throws Exception {
     ConnectionSpec spec = ConnectionRequests.parse(fixture(file), Set.of());
     ObjectNode view = ConnectionRequests.view(spec, spec.storedSecrets().keySet());

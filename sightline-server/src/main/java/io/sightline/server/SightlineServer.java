@@ -10,12 +10,14 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sightline.azure.OidcIssuer;
+import io.sightline.connections.azurerm.AzureRmAccessCache;
 import io.sightline.core.AuditEvent;
 import io.sightline.core.Principal;
 import io.sightline.core.SecretValue;
 import io.sightline.core.SightlineException;
 import io.sightline.kubernetes.ClusterProber;
 import io.sightline.kubernetes.EgressPolicy;
+import io.sightline.kubernetes.ProbeOptions;
 import io.sightline.kubernetes.ProbeRateLimiter;
 import io.sightline.server.http.ApiRoute;
 import io.sightline.server.http.HttpApp;
@@ -26,10 +28,12 @@ import io.sightline.server.internal.MasterKeyRotation;
 import io.sightline.server.internal.Tls;
 import io.sightline.server.issuer.IssuerKeyMaintenance;
 import io.sightline.server.issuer.StoreKeyStorage;
+import io.sightline.server.leases.AzureLeases;
 import io.sightline.server.leases.LeaseService;
 import io.sightline.server.logging.Logging;
 import io.sightline.server.routes.AdminRoutes;
 import io.sightline.server.routes.AuditRoutes;
+import io.sightline.server.routes.AzureRmRoutes;
 import io.sightline.server.routes.ConnectionRoutes;
 import io.sightline.server.routes.IssuerRoutes;
 import io.sightline.server.routes.LeaseRoutes;
@@ -204,11 +208,16 @@ public final class SightlineServer implements AutoCloseable {
               prober,
               new ProbeRateLimiter(config.probesPerMinute(), Duration.ofMinutes(1)),
               oidcIssuer);
+      AzureRmAccessCache azureAccess =
+          new AzureRmAccessCache(egress, oidcIssuer, ProbeOptions.DEFAULT_DEADLINE);
+      AzureRmRoutes azurerm = new AzureRmRoutes(services, azureAccess);
       List<ApiRoute> all = new ArrayList<>();
       all.addAll(MeRoutes.routes());
       all.addAll(TokenRoutes.routes(services));
-      all.addAll(ConnectionRoutes.routes(services));
-      leases = new LeaseService(store, clock, config.leases(), egress);
+      all.addAll(ConnectionRoutes.routes(services, azurerm));
+      all.addAll(azurerm.routes());
+      AzureLeases azureLeases = new AzureLeases(store, clock, config.leases(), azureAccess);
+      leases = new LeaseService(store, clock, config.leases(), egress, azureLeases);
       leases.reapOnlyWhile(leadership::isLeader);
       idTokens =
           new IdTokenVerifier(
@@ -217,7 +226,7 @@ public final class SightlineServer implements AutoCloseable {
               new IssuerKeys(
                   trustHttp(egress), clock, Duration.ofSeconds(JWKS_MIN_REFETCH_SECONDS)));
       all.addAll(TrustRoutes.routes(services));
-      all.addAll(LeaseRoutes.routes(leases));
+      all.addAll(LeaseRoutes.routes(leases, azureLeases));
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
       all.addAll(IssuerRoutes.routes(services, config.oidc()));

@@ -567,21 +567,34 @@ class ConnectionsApiTest {
         post("/api/v1/connections/import/azure-devops?dryRun=true", creator, fixture);
     assertThat(dry.status()).as("%s", dry).isEqualTo(200);
     assertThat(dry.json().get("dryRun").asBoolean()).isTrue();
-    assertThat(dry.json().get("created")).hasSize(3);
+    assertThat(dry.json().get("created")).hasSize(5);
     assertThat(get("/api/v1/connections", user).json().get("items")).isEmpty();
 
     Harness.Response r = post("/api/v1/connections/import/azure-devops", creator, fixture);
     assertThat(r.status()).as("%s", r).isEqualTo(200);
     JsonNode created = r.json().get("created");
-    assertThat(created).hasSize(3);
+    assertThat(created).hasSize(5);
     assertThat(created.get(0).get("name").asText()).isEqualTo("prod-aks-kubeconfig");
     assertThat(created.get(0).get("needs").toString()).contains("kubeconfig");
     assertThat(created.get(1).get("authorizationType").asText()).isEqualTo("ServiceAccount");
     assertThat(created.get(1).get("needs").toString()).contains("apiToken");
     assertThat(created.get(2).get("authorizationType").asText()).isEqualTo("AzureSubscription");
     assertThat(created.get(2).get("needs").toString()).contains("provisioning");
+    assertThat(created.get(3).get("kind").asText()).isEqualTo("azurerm");
+    assertThat(created.get(3).get("authorizationType").asText()).isEqualTo("ServicePrincipal");
+    assertThat(created.get(3).get("needs").toString()).contains("servicePrincipalKey");
+    assertThat(created.get(4).get("authorizationType").asText())
+        .isEqualTo("WorkloadIdentityFederation");
+    assertThat(created.get(4).get("needs").toString()).contains("federated credential");
     assertThat(r.json().get("skipped")).hasSize(1);
-    assertThat(r.json().at("/skipped/0/reason").asText()).contains("azurerm");
+    assertThat(r.json().at("/skipped/0/name").asText()).isEqualTo("arm-publish");
+    assertThat(r.json().at("/skipped/0/reason").asText())
+        .contains("PublishProfile", "ServicePrincipal");
+    JsonNode arm = get("/api/v1/connections/arm-prod", user).json();
+    assertThat(arm.get("scheme").asText()).isEqualTo("ServicePrincipal");
+    assertThat(arm.get("subscriptionName").asText()).isEqualTo("Fabrikam Production");
+    assertThat(arm.get("tenantid").asText()).isEqualTo("72f988bf-86f1-41af-91ab-2d7cd011db47");
+    assertThat(arm.get("verified").asBoolean()).isFalse();
 
     JsonNode sa = get("/api/v1/connections/staging-sa", user).json();
     assertThat(sa.get("verified").asBoolean()).isFalse();
@@ -594,6 +607,6 @@ class ConnectionsApiTest {
 
     Harness.Response again = post("/api/v1/connections/import/azure-devops", creator, fixture);
     assertThat(again.json().get("created")).isEmpty();
-    assertThat(again.json().get("skipped")).hasSize(4);
+    assertThat(again.json().get("skipped")).hasSize(6);
   }
 }

@@ -245,9 +245,9 @@ class LeaseApiTest {
             "{\"target\":{\"azureConnection\":\"arm\",\"resourceGroup\":\"rg\",\"cluster\":\"aks1\","
                 + "\"namespace\":\"web\",\"useClusterAdmin\":false}}",
             null);
-    assertThat(azure.status()).as("%s", azure).isEqualTo(501);
-    assertThat(azure.json().get("code").asText()).isEqualTo("NOT_IMPLEMENTED_YET");
-    assertThat(azure.json().get("detail").asText()).contains("azurerm");
+    assertThat(azure.status()).as("%s", azure).isEqualTo(404);
+    assertThat(azure.json().get("field").asText()).isEqualTo("target.azureConnection");
+    assertThat(azure.json().get("detail").asText()).contains("no connection named arm");
   }
 
   @Test

@@ -41,7 +41,8 @@ import picocli.CommandLine.Parameters;
       ConnectionCommand.Delete.class,
       ConnectionCommand.Import.class,
       ConnectionCommand.Harden.class,
-      ConnectionPermitCommand.class
+      ConnectionPermitCommand.class,
+      ConnectionCommand.AksClusters.class
     })
 public final class ConnectionCommand {
   private static final String BASE = "/api/v1/connections";
@@ -75,8 +76,11 @@ public final class ConnectionCommand {
       description = {
         "Create a connection. It is verified (probed) before it is saved unless --no-verify:"
             + " a failed verification saves nothing and prints the diagnosis and what to do.",
-        "Kinds: kubernetes (--auth kubeconfig | service-account | azure-subscription).",
-        "Files are sent as they are; - reads standard input. Secret fields are write-only."
+        "Kinds: kubernetes (--auth kubeconfig | service-account | azure-subscription),"
+            + " azurerm (--scheme ServicePrincipal | WorkloadIdentityFederation |"
+            + " ManagedServiceIdentity).",
+        "Files are sent as they are; - reads standard input. Secret fields are write-only and"
+            + " are never taken from the command line."
       })
   public static final class Create implements Callable<Integer> {
     private final CliContext ctx;
@@ -85,7 +89,7 @@ public final class ConnectionCommand {
     @Mixin OutputOptions output;
     @Mixin ProbeOptions probe;
 
-    @Parameters(index = "0", paramLabel = "KIND", description = "kubernetes")
+    @Parameters(index = "0", paramLabel = "KIND", description = "kubernetes or azurerm")
     String kind;
 
     @Option(names = "--name", required = true, description = "Connection name (a-z, 0-9, -).")
@@ -93,10 +97,117 @@ public final class ConnectionCommand {
 
     @Option(
         names = "--auth",
-        required = true,
         paramLabel = "TYPE",
-        description = "kubeconfig, service-account or azure-subscription.")
+        description = "kubernetes: kubeconfig, service-account or azure-subscription.")
     String auth;
+
+    @Option(
+        names = "--scheme",
+        paramLabel = "SCHEME",
+        description =
+            "azurerm: ServicePrincipal, WorkloadIdentityFederation or ManagedServiceIdentity.")
+    String scheme;
+
+    @Option(
+        names = "--tenant-id",
+        paramLabel = "ID",
+        description = "azurerm: the Entra ID tenant (directory) id.")
+    String tenantId;
+
+    @Option(
+        names = "--client-id",
+        paramLabel = "ID",
+        description =
+            "azurerm: the app registration's client id (serviceprincipalid); with"
+                + " ManagedServiceIdentity a user-assigned identity's client id.")
+    String clientId;
+
+    @Option(
+        names = "--subscription-id",
+        paramLabel = "ID",
+        description = "azurerm: the Azure subscription id.")
+    String subscriptionId;
+
+    @Option(
+        names = "--subscription-name",
+        paramLabel = "NAME",
+        description = "azurerm: the subscription's display name (optional).")
+    String subscriptionName;
+
+    @Option(
+        names = "--certificate-file",
+        paramLabel = "FILE",
+        description =
+            "azurerm ServicePrincipal: one PEM with the private key and the certificate"
+                + " (authenticationType spnCertificate); - reads standard input.")
+    Path certificateFile;
+
+    @Option(
+        names = "--environment",
+        paramLabel = "ENV",
+        description =
+            "azurerm: AzureCloud (default), AzureChinaCloud, AzureUSGovernment, or Custom with"
+                + " --authority-host and --resource-manager-url.")
+    String environment;
+
+    @Option(
+        names = "--authority-host",
+        paramLabel = "URL",
+        description = "azurerm, environment Custom: the Entra ID authority host.")
+    String authorityHost;
+
+    @Option(
+        names = "--resource-manager-url",
+        paramLabel = "URL",
+        description = "azurerm, environment Custom: the ARM endpoint.")
+    String resourceManagerUrl;
+
+    @Option(
+        names = "--resource-manager-audience",
+        paramLabel = "AUDIENCE",
+        description = "azurerm, environment Custom: ARM's token audience (default the URL).")
+    String resourceManagerAudience;
+
+    @Option(
+        names = "--ca-bundle",
+        paramLabel = "FILE",
+        description =
+            "azurerm: PEM certificates to trust for Entra and ARM instead of the default.")
+    Path caBundle;
+
+    @Option(
+        names = "--allow-static-credentials",
+        description =
+            "azurerm: let leases hand out ARM's long-lived client certificates (clusters without"
+                + " Entra ID, --admin).")
+    boolean allowStaticCredentials;
+
+    @Option(
+        names = "--token-cache",
+        description =
+            "azurerm: share one Entra token between tasks until shortly before it expires"
+                + " (default: a fresh token per task).")
+    boolean tokenCache;
+
+    @Option(
+        names = "--azure-connection",
+        paramLabel = "NAME",
+        description =
+            "azure-subscription: the azurerm connection through which the cluster-admin"
+                + " kubeconfig is fetched from ARM (with --resource-group and --cluster).")
+    String azureConnection;
+
+    @Option(
+        names = "--resource-group",
+        paramLabel = "GROUP",
+        description = "azure-subscription: the AKS cluster's resource group.")
+    String resourceGroup;
+
+    @Option(
+        names = "--cluster",
+        paramLabel = "NAME",
+        description = "azure-subscription: the AKS cluster's name.")
+    String cluster;
 
     @Option(names = "--description", description = "Free text shown with the connection.")
     String description;
@@ -124,8 +235,9 @@ public final class ConnectionCommand {
         names = "--secret-file",
         paramLabel = "FILE",
         description =
-            "A service-account token Secret as `kubectl get secret NAME -o yaml` (or -o json)"
-                + " prints it (auth service-account).")
+            "auth service-account: a token Secret as `kubectl get secret NAME -o yaml` (or -o"
+                + " json) prints it. azurerm ServicePrincipal: the client secret's value. -"
+                + " reads standard input.")
     Path secretFile;
 
     @Option(names = "--token-file", paramLabel = "FILE", description = "A bearer token.")
@@ -175,9 +287,101 @@ public final class ConnectionCommand {
 
     @Override
     public Integer call() throws IOException {
-      if (!"kubernetes".equals(kind)) {
+      ObjectNode body;
+      if ("azurerm".equals(kind)) {
+        body = azurerm();
+      } else if ("kubernetes".equals(kind)) {
+        body = kubernetes();
+      } else {
         throw new UsageException(
-            "unknown connection kind \"" + kind + "\": use kubernetes (azurerm comes later)");
+            "unknown connection kind \"" + kind + "\": use kubernetes or azurerm");
+      }
+      Map<String, String> q = probe.query();
+      if (noVerify) {
+        q.put("verify", "false");
+      }
+      JsonNode view = verifying(ctx, () -> ctx.client(client.server).post(BASE + query(q), body));
+      if (output.json()) {
+        Json.print(ctx.out(), view);
+      }
+      ctx.err()
+          .printf(
+              "Created connection %s (%s/%s), %s.%n",
+              Json.text(view, "name"),
+              Json.text(view, "kind"),
+              view.has("scheme") ? Json.text(view, "scheme") : Json.text(view, "authorizationType"),
+              view.path("verified").asBoolean() ? "verified" : "NOT verified");
+      printFederation(ctx, view);
+      printWarnings(ctx, view);
+      ctx.err().flush();
+      return 0;
+    }
+
+    private ObjectNode azurerm() throws IOException {
+      if (auth != null) {
+        throw new UsageException("--auth goes with kind kubernetes; azurerm takes --scheme");
+      }
+      if (scheme == null) {
+        throw new UsageException(
+            "azurerm needs --scheme ServicePrincipal, WorkloadIdentityFederation or"
+                + " ManagedServiceIdentity");
+      }
+      if (kubeconfig != null
+          || adminKubeconfig != null
+          || tokenFile != null
+          || caFile != null
+          || serverUrl != null
+          || !namespaces.isEmpty()
+          || azureConnection != null) {
+        throw new UsageException(
+            "azurerm connections reach Azure Resource Manager, not a cluster: --kubeconfig,"
+                + " --admin-kubeconfig, --token-file, --ca-file, --server-url, --namespace and"
+                + " --azure-connection do not apply");
+      }
+      ObjectNode body = Json.MAPPER.createObjectNode();
+      body.put("name", name);
+      body.put("kind", "azurerm");
+      body.put("scheme", scheme);
+      putIf(body, "description", description);
+      putIf(body, "tenantid", tenantId);
+      putIf(body, "serviceprincipalid", clientId);
+      putIf(body, "subscriptionId", subscriptionId);
+      putIf(body, "subscriptionName", subscriptionName);
+      putIf(body, "environment", environment);
+      putIf(body, "activeDirectoryAuthority", authorityHost);
+      putIf(body, "resourceManagerUrl", resourceManagerUrl);
+      putIf(body, "resourceManagerAudience", resourceManagerAudience);
+      if (secretFile != null && certificateFile != null) {
+        throw new UsageException("give --secret-file or --certificate-file, not both");
+      }
+      if (secretFile != null) {
+        body.put("authenticationType", "spnKey");
+        body.put("servicePrincipalKey", read(secretFile, "--secret-file").strip());
+      }
+      if (certificateFile != null) {
+        body.put("authenticationType", "spnCertificate");
+        body.put("servicePrincipalCertificate", read(certificateFile, "--certificate-file"));
+      }
+      if (caBundle != null) {
+        body.put("caBundle", read(caBundle, "--ca-bundle"));
+      }
+      if (allowStaticCredentials) {
+        body.put("allowStaticCredentials", true);
+      }
+      if (tokenCache) {
+        body.put("tokenCache", true);
+      }
+      return body;
+    }
+
+    private ObjectNode kubernetes() throws IOException {
+      if (auth == null) {
+        throw new UsageException(
+            "kubernetes needs --auth kubeconfig, service-account or azure-subscription");
+      }
+      if (scheme != null || tenantId != null || clientId != null || subscriptionId != null) {
+        throw new UsageException(
+            "--scheme, --tenant-id, --client-id and --subscription-id go with kind azurerm");
       }
       ObjectNode body = Json.MAPPER.createObjectNode();
       body.put("name", name);
@@ -215,25 +419,10 @@ public final class ConnectionCommand {
       }
       putIf(body, "deployerRole", deployerRole);
       putIf(body, "homeNamespace", homeNamespace);
-
-      Map<String, String> q = probe.query();
-      if (noVerify) {
-        q.put("verify", "false");
-      }
-      JsonNode view = verifying(ctx, () -> ctx.client(client.server).post(BASE + query(q), body));
-      if (output.json()) {
-        Json.print(ctx.out(), view);
-      }
-      ctx.err()
-          .printf(
-              "Created connection %s (%s/%s), %s.%n",
-              Json.text(view, "name"),
-              Json.text(view, "kind"),
-              Json.text(view, "authorizationType"),
-              view.path("verified").asBoolean() ? "verified" : "NOT verified");
-      printWarnings(ctx, view);
-      ctx.err().flush();
-      return 0;
+      putIf(body, "azureConnection", azureConnection);
+      putIf(body, "resourceGroup", resourceGroup);
+      putIf(body, "cluster", cluster);
+      return body;
     }
 
     private InputStream stdin() {
@@ -284,7 +473,7 @@ public final class ConnectionCommand {
         t.row(
             Json.text(c, "name"),
             Json.text(c, "kind"),
-            Json.text(c, "authorizationType")
+            (c.has("scheme") ? Json.text(c, "scheme") : Json.text(c, "authorizationType"))
                 + (c.path("allPowerful").asBoolean() ? " (cluster-admin: ALL-POWERFUL)" : ""),
             Json.text(c, "serverUrl"),
             c.path("verified").asBoolean() ? "yes" : "no",
@@ -318,12 +507,23 @@ public final class ConnectionCommand {
       }
       view.fields()
           .forEachRemaining(
-              e ->
+              e -> {
+                if (!e.getKey().equals("workloadIdentityFederation")) {
                   ctx.out()
                       .printf(
                           "%-22s %s%n",
                           e.getKey() + ":",
-                          e.getValue().isValueNode() ? e.getValue().asText() : e.getValue()));
+                          e.getValue().isValueNode() ? e.getValue().asText() : e.getValue());
+                }
+              });
+      JsonNode f = view.path("workloadIdentityFederation");
+      if (f.isObject()) {
+        ctx.out().println();
+        ctx.out().println("Federated credential to add in Entra ID (Other issuer):");
+        ctx.out().printf("  %-10s %s%n", "issuer:", Json.text(f, "issuer"));
+        ctx.out().printf("  %-10s %s%n", "subject:", Json.text(f, "subject"));
+        ctx.out().printf("  %-10s %s%n", "audience:", Json.text(f, "audience"));
+      }
       ctx.out().flush();
       return 0;
     }
@@ -634,14 +834,108 @@ public final class ConnectionCommand {
   }
 
   /** Runs a call that verifies; on a failed verification prints the probe's diagnosis first. */
+  @Command(
+      name = "aks-clusters",
+      description = {
+        "List the AKS clusters an azurerm connection sees, with the facts that decide how to"
+            + " reach each (private, local accounts, Entra ID, Azure RBAC, version) and a"
+            + " recommendation. Asks ARM only; never touches a cluster.",
+        "With --resource-group and --cluster, shows one cluster in full."
+      })
+  public static final class AksClusters implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Mixin ClientOptions client;
+    @Mixin OutputOptions output;
+
+    @Parameters(paramLabel = "NAME", description = "The azurerm connection.")
+    String name;
+
+    @Option(names = "--resource-group", paramLabel = "GROUP", description = "Only this group.")
+    String resourceGroup;
+
+    @Option(names = "--cluster", paramLabel = "CLUSTER", description = "One cluster's facts.")
+    String cluster;
+
+    public AksClusters(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      String base = BASE + "/" + enc(name) + "/aks/clusters";
+      if (cluster != null) {
+        if (resourceGroup == null) {
+          throw new UsageException("--cluster needs --resource-group");
+        }
+        JsonNode f =
+            ctx.client(client.server).get(base + "/" + enc(resourceGroup) + "/" + enc(cluster));
+        if (output.json()) {
+          Json.print(ctx.out(), f);
+          return 0;
+        }
+        for (String k :
+            List.of(
+                "name",
+                "resourceGroup",
+                "kubernetesVersion",
+                "apiServerHost",
+                "privateCluster",
+                "entraId",
+                "azureRbac",
+                "localAccountsDisabled",
+                "kubernetesRbac")) {
+          ctx.out().printf("%-22s %s%n", k + ":", f.path(k).asText(""));
+        }
+        ctx.out().printf("%-22s %s%n", "recommendation:", f.path("recommendation").asText(""));
+        ctx.out().flush();
+        return 0;
+      }
+      JsonNode list =
+          ctx.client(client.server)
+              .get(base + (resourceGroup == null ? "" : "?resourceGroup=" + enc(resourceGroup)));
+      if (output.json()) {
+        Json.print(ctx.out(), list);
+        return 0;
+      }
+      Table t =
+          new Table(
+              "RESOURCE GROUP",
+              "NAME",
+              "VERSION",
+              "PRIVATE",
+              "LOCAL ACCOUNTS",
+              "ENTRA ID",
+              "AZURE RBAC");
+      for (JsonNode c : list.path("items")) {
+        t.row(
+            Json.text(c, "resourceGroup"),
+            Json.text(c, "name"),
+            Json.text(c, "kubernetesVersion"),
+            c.path("privateCluster").asBoolean() ? "yes" : "no",
+            c.path("localAccountsDisabled").asBoolean() ? "disabled" : "enabled",
+            c.path("entraId").asBoolean() ? "yes" : "no",
+            c.path("azureRbac").asBoolean() ? "yes" : "no");
+      }
+      t.print(ctx.out());
+      return 0;
+    }
+  }
+
   static JsonNode verifying(CliContext ctx, java.util.function.Supplier<JsonNode> call) {
     try {
       return call.get();
     } catch (ApiException e) {
       JsonNode problem = e.problem();
-      if (problem != null && problem.path("probe").isObject()) {
+      String key =
+          problem == null
+              ? null
+              : problem.path("probe").isObject()
+                  ? "probe"
+                  : problem.path("verification").isObject() ? "verification" : null;
+      if (key != null) {
         ctx.err().println("Verification failed:");
-        ProbeOutput.print(ctx.err(), problem.get("probe"));
+        ProbeOutput.print(ctx.err(), problem.get(key));
         ctx.err().println("  To save it anyway, add --no-verify (it will be shown as unverified).");
       }
       throw e;
@@ -659,6 +953,17 @@ public final class ConnectionCommand {
                   + auth
                   + "\")");
     };
+  }
+
+  /** For a WorkloadIdentityFederation connection: what to paste into Entra. */
+  static void printFederation(CliContext ctx, JsonNode view) {
+    JsonNode f = view.path("workloadIdentityFederation");
+    if (f.isObject()) {
+      ctx.err()
+          .printf(
+              "Add a federated credential to the Entra app: issuer %s, subject %s, audience %s%n",
+              Json.text(f, "issuer"), Json.text(f, "subject"), Json.text(f, "audience"));
+    }
   }
 
   static void printWarnings(CliContext ctx, JsonNode view) {

@@ -16,9 +16,11 @@ import java.util.List;
 /**
  * {@code kind: kubernetes}, {@code authorizationType: AzureSubscription}: Sightline provisions its
  * home namespace, a minter and one deployer per target namespace with a cluster-admin kubeconfig,
- * and keeps only the minter's token. In this version the cluster-admin kubeconfig is given directly
- * ({@code adminKubeconfig}, used during the call and never stored); fetching it from ARM through an
- * {@code azurerm} connection comes with that kind.
+ * and keeps only the minter's token. The cluster-admin kubeconfig is fetched from ARM ({@code
+ * listClusterAdminCredential}) through a named {@code azurerm} connection ({@code azureConnection}
+ * with {@code resourceGroup} and {@code cluster}, or Azure DevOps' {@code clusterId}), or given
+ * directly ({@code adminKubeconfig}) for clusters outside Azure; either way it is used during the
+ * call and never stored.
  */
 public final class AzureSubscriptionConnection implements ConnectionType {
   public static final AzureSubscriptionConnection TYPE = new AzureSubscriptionConnection();
@@ -34,6 +36,9 @@ public final class AzureSubscriptionConnection implements ConnectionType {
   public static final String AZURE_SUBSCRIPTION_ID = "azureSubscriptionId";
   public static final String CLUSTER_ID = "clusterId";
   public static final String RENEW_SERVICE_ACCOUNT = "renewServiceAccount";
+  public static final String AZURE_CONNECTION = "azureConnection";
+  public static final String RESOURCE_GROUP = "resourceGroup";
+  public static final String CLUSTER = "cluster";
 
   private static final List<FieldSpec> FIELDS =
       List.of(
@@ -78,7 +83,8 @@ public final class AzureSubscriptionConnection implements ConnectionType {
           FieldSpec.text(
               AZURE_SUBSCRIPTION_ID,
               "Azure subscription id",
-              "the subscription of the AKS cluster (informational until the azurerm kind exists)"),
+              "the subscription of the AKS cluster (informational; the azurerm connection names the"
+                  + " subscription ARM is asked about)"),
           FieldSpec.flag(
                   RENEW_SERVICE_ACCOUNT,
                   "Renew service account",
@@ -88,8 +94,18 @@ public final class AzureSubscriptionConnection implements ConnectionType {
           FieldSpec.text(
               CLUSTER_ID,
               "Cluster id",
-              "the ARM resource id of the AKS cluster (informational until the azurerm kind"
-                  + " exists)"));
+              "the ARM resource id of the AKS cluster (with azureConnection, instead of"
+                  + " resourceGroup and cluster)"),
+          FieldSpec.text(
+              AZURE_CONNECTION,
+              "Azure connection",
+              "an azurerm connection through which the cluster-admin kubeconfig is fetched from"
+                  + " ARM (listClusterAdminCredential), instead of adminKubeconfig"),
+          FieldSpec.text(
+              RESOURCE_GROUP,
+              "Resource group",
+              "with azureConnection: the AKS cluster's resource group"),
+          FieldSpec.text(CLUSTER, "Cluster", "with azureConnection: the AKS cluster's name"));
 
   private AzureSubscriptionConnection() {}
 
@@ -123,9 +139,75 @@ public final class AzureSubscriptionConnection implements ConnectionType {
     if (!spec.list(NAMESPACES).isEmpty()) {
       provisionSpec(spec);
     }
+    if (spec.string(AZURE_CONNECTION) != null) {
+      if (spec.secret(ADMIN_KUBECONFIG) != null) {
+        throw SightlineException.badRequest(
+            "CONFLICTING_FIELDS",
+            ADMIN_KUBECONFIG,
+            "give either azureConnection (the kubeconfig comes from ARM) or adminKubeconfig, not"
+                + " both");
+      }
+      aksCluster(spec);
+    } else if (spec.string(RESOURCE_GROUP) != null || spec.string(CLUSTER) != null) {
+      throw SightlineException.badRequest(
+          "MISSING_FIELD",
+          AZURE_CONNECTION,
+          "resourceGroup and cluster go with azureConnection: name the azurerm connection that"
+              + " reaches the cluster's subscription");
+    }
     if (spec.secret(ADMIN_KUBECONFIG) != null) {
       access(spec);
     }
+  }
+
+  /** An AKS cluster named by resource group and name. */
+  public record AksClusterRef(String subscriptionId, String resourceGroup, String cluster) {}
+
+  /**
+   * The AKS cluster {@code azureConnection} reaches: {@code resourceGroup} and {@code cluster}, or
+   * the ARM id in {@code clusterId} (subscription, resource group and name).
+   */
+  public static AksClusterRef aksCluster(ConnectionSpec spec) {
+    String rg = spec.string(RESOURCE_GROUP);
+    String name = spec.string(CLUSTER);
+    if (rg != null || name != null) {
+      if (rg == null || name == null) {
+        throw SightlineException.badRequest(
+            "MISSING_FIELD",
+            rg == null ? RESOURCE_GROUP : CLUSTER,
+            "azureConnection needs both resourceGroup and cluster (the AKS cluster), or clusterId");
+      }
+      return new AksClusterRef(spec.string(AZURE_SUBSCRIPTION_ID), rg, name);
+    }
+    String id = spec.string(CLUSTER_ID);
+    if (id == null) {
+      throw SightlineException.badRequest(
+          "MISSING_FIELD",
+          RESOURCE_GROUP,
+          "azureConnection needs the AKS cluster: resourceGroup and cluster, or clusterId (its ARM"
+              + " resource id)");
+    }
+    String[] p = id.split("/");
+    String sub = null;
+    String group = null;
+    String cluster = null;
+    for (int i = 0; i + 1 < p.length; i++) {
+      if (p[i].equalsIgnoreCase("subscriptions")) {
+        sub = p[i + 1];
+      } else if (p[i].equalsIgnoreCase("resourceGroups")) {
+        group = p[i + 1];
+      } else if (p[i].equalsIgnoreCase("managedClusters")) {
+        cluster = p[i + 1];
+      }
+    }
+    if (group == null || cluster == null || group.isBlank() || cluster.isBlank()) {
+      throw SightlineException.badRequest(
+          "INVALID_FIELD",
+          CLUSTER_ID,
+          "clusterId is not an AKS resource id: /subscriptions/SUB/resourceGroups/RG/providers/"
+              + "Microsoft.ContainerService/managedClusters/NAME");
+    }
+    return new AksClusterRef(sub, group, cluster);
   }
 
   /** The cluster-admin access from {@code adminKubeconfig} (probe before provisioning). */
@@ -135,7 +217,9 @@ public final class AzureSubscriptionConnection implements ConnectionType {
       throw SightlineException.badRequest(
           "MISSING_FIELD",
           ADMIN_KUBECONFIG,
-          "adminKubeconfig is required to provision or probe an AzureSubscription connection: give"
+          "adminKubeconfig or azureConnection is required to provision or probe an"
+              + " AzureSubscription connection: name an azurerm connection (with resourceGroup and"
+              + " cluster), or give"
               + " a cluster-admin kubeconfig (it is used once and never stored), or save with"
               + " ?verify=false and provision later");
     }

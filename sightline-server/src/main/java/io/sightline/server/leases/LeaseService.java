@@ -78,14 +78,20 @@ public final class LeaseService implements AutoCloseable {
   private final Clock clock;
   private final LeaseSettings settings;
   private final EgressPolicy egress;
+  private final AzureLeases azure;
   private ScheduledExecutorService reaper;
   private volatile java.util.function.BooleanSupplier reapGate = () -> true;
 
-  public LeaseService(Store store, Clock clock, LeaseSettings settings, EgressPolicy egress) {
+  /**
+   * @param azure leases for azurerm targets (null: such targets are answered 501)
+   */
+  public LeaseService(
+      Store store, Clock clock, LeaseSettings settings, EgressPolicy egress, AzureLeases azure) {
     this.store = store;
     this.clock = clock;
     this.settings = settings;
     this.egress = egress;
+    this.azure = azure;
   }
 
   public LeaseSettings settings() {
@@ -158,6 +164,9 @@ public final class LeaseService implements AutoCloseable {
           "TARGET_REQUIRED",
           "target",
           "name the cluster target: {\"target\":{\"connection\":\"prod\",\"namespace\":\"web\"}}");
+    }
+    if (target.isAzure() && azure != null) {
+      return azure.issue(caller, target, ttlSeconds, task, idempotencyKey, requestId);
     }
     if (target.isAzure()) {
       throw new SightlineException(
@@ -500,6 +509,12 @@ public final class LeaseService implements AutoCloseable {
           sleep();
         }
         case ACTIVE -> {
+          if (a.token() == null
+              && !STATIC.equals(lease.credential())
+              && Instant.now().isBefore(deadline)) {
+            sleep(); // read while issuing, activated since: read the answer again
+            continue;
+          }
           return Optional.of(replayed(lease, a));
         }
         case FAILED ->

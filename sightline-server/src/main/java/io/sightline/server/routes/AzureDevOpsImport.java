@@ -3,6 +3,7 @@ package io.sightline.server.routes;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sightline.connections.ConnectionKind;
 import io.sightline.connections.ConnectionSpec;
+import io.sightline.connections.azurerm.AzureRmConnection;
 import io.sightline.connections.azuresubscription.AzureSubscriptionConnection;
 import io.sightline.connections.kubeconfig.KubeconfigConnection;
 import io.sightline.connections.serviceaccount.ServiceAccountConnection;
@@ -79,14 +80,14 @@ final class AzureDevOpsImport {
         continue;
       }
       String type = text(e, "type");
-      if (type == null || !type.equalsIgnoreCase("kubernetes")) {
+      boolean azurerm = type != null && type.equalsIgnoreCase(ConnectionKind.AZURERM);
+      if (type == null || !(type.equalsIgnoreCase("kubernetes") || azurerm)) {
         skipped.add(
             new Skipped(
                 label,
                 "type "
                     + (type == null ? "(none)" : type)
-                    + " is not imported yet (only kubernetes endpoints; azurerm comes with that"
-                    + " kind)"));
+                    + " is not imported (only kubernetes and azurerm endpoints)"));
         continue;
       }
       String name = sanitize(source);
@@ -99,7 +100,7 @@ final class AzureDevOpsImport {
         continue;
       }
       try {
-        Mapped m = map(e, name);
+        Mapped m = azurerm ? mapAzureRm(e, name) : map(e, name);
         toSave.add(m.spec());
         servers.add(m.serverUrl());
         created.add(
@@ -233,8 +234,9 @@ final class AzureDevOpsImport {
           values.put(AzureSubscriptionConnection.CLUSTER_ADMIN, admin);
         }
         needs.add(
-            "provisioning: update it with adminKubeconfig (an azurerm connection to fetch it"
-                + " from ARM comes with that kind)");
+            "provisioning: update it with azureConnection (an azurerm connection reaching the"
+                + " subscription, with resourceGroup and cluster or this clusterId) or"
+                + " adminKubeconfig");
       }
     }
     needs.add("verification: run 'sightline connection verify " + name + "'");
@@ -248,6 +250,89 @@ final class AzureDevOpsImport {
     }
     String server = ConnectionRoutes.serverUrlOf(spec);
     return new Mapped(spec, needs, server != null ? server : text(e, "url"));
+  }
+
+  /**
+   * An Azure Resource Manager endpoint ({@code type: azurerm}): {@code authorization.scheme}
+   * becomes the scheme, {@code authorization.parameters} give {@code tenantid}, {@code
+   * serviceprincipalid} and {@code authenticationType}, {@code data} gives the subscription and
+   * environment. Secrets are never exported by Azure DevOps: they are listed as still needed.
+   */
+  private static Mapped mapAzureRm(JsonNode e, String name) {
+    JsonNode data = e.path("data");
+    JsonNode params = e.path("authorization").path("parameters");
+    String scheme = text(e.path("authorization"), "scheme");
+    ConnectionKind kind = ConnectionKind.fromWire(ConnectionKind.AZURERM, scheme);
+    String scope = text(data, "scopeLevel");
+    if (scope != null && !scope.equalsIgnoreCase("Subscription")) {
+      throw SightlineException.badRequest(
+          "UNSUPPORTED_SCOPE",
+          "scopeLevel",
+          "scope level "
+              + scope
+              + " is not imported: an azurerm connection reaches one subscription");
+    }
+    Map<String, Object> values = new LinkedHashMap<>();
+    Map<String, SecretValue> secrets = new LinkedHashMap<>();
+    List<String> needs = new ArrayList<>();
+    put(values, AzureRmConnection.TENANT_ID, text(params, "tenantid"));
+    put(values, AzureRmConnection.CLIENT_ID, text(params, "serviceprincipalid"));
+    put(values, AzureRmConnection.SUBSCRIPTION_ID, text(data, "subscriptionId"));
+    put(values, AzureRmConnection.SUBSCRIPTION_NAME, text(data, "subscriptionName"));
+    String env = text(data, "environment");
+    if (env != null && env.equalsIgnoreCase("AzureStack")) {
+      values.put(AzureRmConnection.ENVIRONMENT, AzureRmConnection.CUSTOM);
+      put(values, AzureRmConnection.RESOURCE_MANAGER_URL, text(e, "url"));
+      put(values, AzureRmConnection.AUTHORITY, text(data, "activeDirectoryAuthority"));
+    } else {
+      put(values, AzureRmConnection.ENVIRONMENT, env);
+    }
+    if (values.get(AzureRmConnection.SUBSCRIPTION_ID) == null) {
+      needs.add("subscriptionId: the endpoint names no subscription");
+    }
+    switch (kind) {
+      case AZURERM_SERVICE_PRINCIPAL -> {
+        String auth = text(params, "authenticationType");
+        boolean cert = auth != null && auth.equalsIgnoreCase(AzureRmConnection.SPN_CERTIFICATE);
+        values.put(
+            AzureRmConnection.AUTHENTICATION_TYPE,
+            cert ? AzureRmConnection.SPN_CERTIFICATE : AzureRmConnection.SPN_KEY);
+        String key = secret(text(params, "serviceprincipalkey"));
+        if (key != null && !cert) {
+          secrets.put(AzureRmConnection.CLIENT_SECRET, SecretValue.of(key));
+        } else {
+          needs.add(
+              (cert ? "servicePrincipalCertificate" : "servicePrincipalKey")
+                  + ": Azure DevOps does not export it; set it with PUT ("
+                  + (cert ? "--certificate-file" : "--secret-file")
+                  + ")");
+        }
+      }
+      case AZURERM_WORKLOAD_IDENTITY_FEDERATION ->
+          needs.add(
+              "federated credential: add one to app "
+                  + values.getOrDefault(AzureRmConnection.CLIENT_ID, "?")
+                  + " with the issuer and subject 'sightline connection show "
+                  + name
+                  + "' prints (Azure DevOps' own issuer and subject do not carry over)");
+      case AZURERM_MANAGED_SERVICE_IDENTITY ->
+          needs.add("managed identity: the Sightline server must run with this identity assigned");
+      default -> {}
+    }
+    needs.add("verification: run 'sightline connection verify " + name + "'");
+    String description = text(e, "description");
+    if (description != null && description.length() > 1000) {
+      description = description.substring(0, 1000);
+    }
+    ConnectionSpec spec = new ConnectionSpec(name, kind, description, values, secrets);
+    AzureRmConnection.cloud(spec);
+    return new Mapped(spec, needs, AzureRmConnection.cloud(spec).armEndpointString());
+  }
+
+  private static void put(Map<String, Object> values, String key, String value) {
+    if (value != null && !value.isBlank()) {
+      values.put(key, value.strip());
+    }
   }
 
   /** A connection name from an Azure DevOps display name: lowercase, [a-z0-9-], at most 63. */

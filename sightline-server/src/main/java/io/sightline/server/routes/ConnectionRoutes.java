@@ -100,14 +100,20 @@ public final class ConnectionRoutes {
 
   private final Services s;
   private final Provisioning provisioning;
+  private final AzureRmRoutes azurerm;
 
-  private ConnectionRoutes(Services s) {
+  private ConnectionRoutes(Services s, AzureRmRoutes azurerm) {
     this.s = s;
     this.provisioning = new Provisioning(s.egress());
+    this.azurerm = azurerm;
   }
 
-  public static List<ApiRoute> routes(Services s) {
-    ConnectionRoutes r = new ConnectionRoutes(s);
+  /**
+   * @param azurerm what the azurerm kind does on the server (its pick-list routes are registered
+   *     separately, from {@link AzureRmRoutes#routes()})
+   */
+  public static List<ApiRoute> routes(Services s, AzureRmRoutes azurerm) {
+    ConnectionRoutes r = new ConnectionRoutes(s, azurerm);
     AzureDevOpsImport importer = new AzureDevOpsImport(s);
     return List.of(
         ApiRoute.post(BASE, Role.CREATOR, "Create a connection (verified unless ?verify=false)")
@@ -127,7 +133,7 @@ public final class ConnectionRoutes {
         ApiRoute.post(
                 BASE + "/import/azure-devops",
                 Role.CREATOR,
-                "Import Azure DevOps kubernetes service endpoints (unverified)")
+                "Import Azure DevOps kubernetes and azurerm service endpoints (unverified)")
             .returns(AzureDevOpsImport.ImportResult.class)
             .query("dryRun", "boolean", "true: only say what would be created")
             .handle(importer::handle),
@@ -180,6 +186,9 @@ public final class ConnectionRoutes {
     if (s.store().transact(tx -> tx.connections().find(spec.name())).isPresent()) {
       throw exists(spec.name());
     }
+    if (spec.kind().isAzureRm()) {
+      return azurerm.create(c, spec, verify, timeout);
+    }
     c.context().status(201);
     if (!verify) {
       ConnectionRecord rec =
@@ -195,10 +204,12 @@ public final class ConnectionRoutes {
                   });
       return view(rec);
     }
-    s.probeLimiter().acquire(c.actor());
     if (type.provisionsOnCreate()) {
-      return createProvisioned(c, spec, (AzureSubscriptionConnection) type, timeout, perms);
+      ConnectionSpec full = azurerm.withAdminKubeconfig(c, spec, timeout);
+      s.probeLimiter().acquire(c.actor());
+      return createProvisioned(c, full, (AzureSubscriptionConnection) type, timeout, perms);
     }
+    s.probeLimiter().acquire(c.actor());
     ClusterAccess access = type.access(spec);
     ProbeResult probe = probe(access, timeout, type.targetNamespaces(spec));
     if (!probe.ok()) {
@@ -394,7 +405,7 @@ public final class ConnectionRoutes {
               ObjectNode out = JSON.createObjectNode();
               var items = out.putArray("items");
               for (ConnectionRecord r : tx.connections().list()) {
-                items.add(view(tx, r));
+                items.add(azurerm.decorate(view(tx, r)));
               }
               return out;
             });
@@ -402,7 +413,7 @@ public final class ConnectionRoutes {
 
   private ObjectNode show(Call c) {
     String name = c.pathParam("name");
-    return s.store().transact(tx -> view(tx, find(tx, name)));
+    return s.store().transact(tx -> azurerm.decorate(view(tx, find(tx, name))));
   }
 
   private ObjectNode view(ConnectionRecord r) {
@@ -673,6 +684,9 @@ public final class ConnectionRoutes {
 
   private Object verify(Call c) {
     String name = c.pathParam("name");
+    if (azurerm.isAzureRm(name)) {
+      return azurerm.verifySaved(c, name);
+    }
     SavedProbe saved = probeSaved(c, name);
     ClusterAccess access = saved.access();
     ProbeResult probe = saved.probe();
@@ -737,6 +751,9 @@ public final class ConnectionRoutes {
     ConnectionSpec spec = ConnectionRequests.parse(body, Set.of());
     ConnectionType type = spec.type();
     type.validate(spec);
+    if (spec.kind().isAzureRm()) {
+      return azurerm.probeUnsaved(c, spec, timeout);
+    }
     ClusterAccess access = type.access(spec);
     s.probeLimiter().acquire(c.actor());
     ProbeResult probe = probe(access, timeout, type.targetNamespaces(spec));
@@ -808,8 +825,17 @@ public final class ConnectionRoutes {
         remove.add(e.getKey());
       }
     }
-    ConnectionSpec spec = given.withSecretsKept(kept);
-    type.validate(spec);
+    for (String drop : io.sightline.connections.azurerm.AzureRmConnection.secretsToDrop(given)) {
+      if (kept.remove(drop) != null) {
+        remove.add(drop);
+      }
+    }
+    ConnectionSpec merged = given.withSecretsKept(kept);
+    type.validate(merged);
+    if (merged.kind().isAzureRm()) {
+      return azurerm.update(c, l.record(), merged, remove, verify, timeout);
+    }
+    ConnectionSpec spec = verify ? azurerm.withAdminKubeconfig(c, merged, timeout) : merged;
     ProvisioningState oldProvisioning = l.record().provisioning();
     boolean azure = spec.kind() == ConnectionKind.KUBERNETES_AZURE_SUBSCRIPTION;
     boolean reprovision =

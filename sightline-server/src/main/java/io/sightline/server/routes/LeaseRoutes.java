@@ -8,6 +8,7 @@ import io.sightline.core.SightlineException;
 import io.sightline.server.http.ApiField;
 import io.sightline.server.http.ApiRoute;
 import io.sightline.server.http.Call;
+import io.sightline.server.leases.AzureLeases;
 import io.sightline.server.leases.Caller;
 import io.sightline.server.leases.LeaseHandles;
 import io.sightline.server.leases.LeaseKubeconfig;
@@ -101,14 +102,22 @@ public final class LeaseRoutes {
 
   public record LeaseList(List<LeaseView> items) {}
 
-  private final LeaseService leases;
+  /** What revoking an azurerm lease answers: revoked, and why its credential still works. */
+  public record LeaseRevoked(String id, String state, String credential, List<String> warnings) {}
 
-  private LeaseRoutes(LeaseService leases) {
+  private final LeaseService leases;
+  private final AzureLeases azure;
+
+  private LeaseRoutes(LeaseService leases, AzureLeases azure) {
     this.leases = leases;
+    this.azure = azure;
   }
 
-  public static List<ApiRoute> routes(LeaseService leases) {
-    LeaseRoutes r = new LeaseRoutes(leases);
+  /**
+   * @param azure renews and revokes leases of azurerm targets (null: none are issued)
+   */
+  public static List<ApiRoute> routes(LeaseService leases, AzureLeases azure) {
+    LeaseRoutes r = new LeaseRoutes(leases, azure);
     return List.of(
         ApiRoute.post(
                 LEASES_PATH,
@@ -131,7 +140,9 @@ public final class LeaseRoutes {
         ApiRoute.delete(
                 LEASE_PATH,
                 Role.USER,
-                "Revoke a lease: delete its bound Secret (idempotent; role user, or the handle)")
+                "Revoke a lease: delete its bound Secret (idempotent; role user, or the handle);"
+                    + " an azurerm lease is marked revoked and answers why its token still works")
+            .returns(200, LeaseRevoked.class)
             .handle(r::revoke),
         ApiRoute.post(
                 RENEW_PATH,
@@ -244,6 +255,9 @@ public final class LeaseRoutes {
   }
 
   private static LeaseTarget targetOf(LeaseRecord l) {
+    if (AzureLeases.handles(l)) {
+      return AzureLeases.targetOf(l);
+    }
     Map<String, Object> t = l.target();
     Object ns = t.get("namespace");
     return new LeaseTarget(
@@ -293,12 +307,29 @@ public final class LeaseRoutes {
   }
 
   private Object revoke(Call c) {
-    leases.revoke(caller(c), c.pathParam("id"), c.requestId());
+    String id = c.pathParam("id");
+    if (azure != null) {
+      LeaseRecord l = leases.get(id);
+      if (AzureLeases.handles(l)) {
+        List<String> warnings = azure.revoke(caller(c), id, c.requestId());
+        c.context().status(200);
+        return new LeaseRevoked(id, "revoked", l.credential(), warnings);
+      }
+    }
+    leases.revoke(caller(c), id, c.requestId());
     return null;
   }
 
   private Object renew(Call c) {
     LeaseRenew body = c.optionalBody(LeaseRenew.class);
+    if (azure != null && AzureLeases.handles(leases.get(c.pathParam("id")))) {
+      return issued(
+          azure.renew(
+              caller(c),
+              c.pathParam("id"),
+              body == null ? null : body.ttlSeconds(),
+              c.requestId()));
+    }
     return issued(
         leases.renew(
             caller(c), c.pathParam("id"), body == null ? null : body.ttlSeconds(), c.requestId()));

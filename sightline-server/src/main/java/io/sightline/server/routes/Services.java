@@ -10,7 +10,11 @@ import io.sightline.store.Store;
 import java.time.Clock;
 import java.time.Duration;
 
-/** What the route handlers need from the running server. */
+/**
+ * What the route handlers need from the running server.
+ *
+ * @param oidcIssuer the server as an OIDC issuer: signs WorkloadIdentityFederation assertions
+ */
 public record Services(
     Store store,
     Clock clock,

@@ -55,7 +55,7 @@ final class LeaseFigures {
   private LeaseFigures() {}
 
   /** One phase's outcome: latencies in ms, errors, and the first error seen. */
-  private record Phase(List<Double> latencies, int errors, String firstError, double seconds) {
+  record Phase(List<Double> latencies, int errors, String firstError, double seconds) {
     double rate() {
       return latencies.size() / seconds;
     }
@@ -244,12 +244,19 @@ final class LeaseFigures {
 
   /** One unit of work; answers null on success or a short description of the failure. */
   @FunctionalInterface
-  private interface Work {
+  interface Work {
     String call() throws Exception;
   }
 
   /** {@code clients} threads, each issuing back to back for {@code seconds}. */
-  private static Phase runClosed(int clients, int seconds, Work work, ExecutorService pool)
+  static Phase runClosed(int clients, int seconds, Work work, ExecutorService pool)
+      throws Exception {
+    return runClosed(clients, seconds, c -> work, pool);
+  }
+
+  /** {@code clients} threads, client {@code c} doing {@code work.apply(c)} back to back. */
+  static Phase runClosed(
+      int clients, int seconds, java.util.function.IntFunction<Work> work, ExecutorService pool)
       throws Exception {
     List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
     AtomicInteger errors = new AtomicInteger();
@@ -258,12 +265,13 @@ final class LeaseFigures {
     long end = t0 + TimeUnit.SECONDS.toNanos(seconds);
     List<java.util.concurrent.Future<?>> threads = new ArrayList<>();
     for (int c = 0; c < clients; c++) {
+      Work mine = work.apply(c);
       threads.add(
           pool.submit(
               () -> {
                 while (System.nanoTime() < end) {
                   long s = System.nanoTime();
-                  String err = attempt(work);
+                  String err = attempt(mine);
                   record(latencies, errors, firstError, err, s);
                 }
               }));
@@ -316,7 +324,7 @@ final class LeaseFigures {
   }
 
   /** Order statistics of {@code samples}; NaN throughout when nothing succeeded. */
-  private static Stats stats(List<Double> samples) {
+  static Stats stats(List<Double> samples) {
     return new Stats(samples.isEmpty() ? List.of(Double.NaN) : samples);
   }
 
@@ -411,7 +419,7 @@ final class LeaseFigures {
     return SecretValue.ofUtf8(java.util.Base64.getDecoder().decode(token.asText()));
   }
 
-  private static void createConnection(
+  static void createConnection(
       HttpClient http, String base, SecretValue admin, FakeKubeApiServer kube) throws Exception {
     ObjectNode b = JSON.createObjectNode();
     b.put("name", "prod").put("kind", "kubernetes").put("authorizationType", "AzureSubscription");

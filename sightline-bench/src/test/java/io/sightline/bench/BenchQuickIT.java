@@ -28,7 +28,19 @@ class BenchQuickIT {
 
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     Bench.print(results, new PrintStream(buf, true, StandardCharsets.UTF_8));
-    assertThat(buf.toString(StandardCharsets.UTF_8)).contains("server start to ready");
+    assertThat(buf.toString(StandardCharsets.UTF_8))
+        .contains("server start to ready")
+        .contains("lease throughput, PostgreSQL, 2 replicas");
+    // Even a one-second run on two replicas must lose no answered lease and keep the chain whole.
+    Result kept =
+        results.stream()
+            .filter(r -> r.name().startsWith("two replicas lose nothing"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(kept.stats())
+        .containsEntry("lost_one_replica", 0)
+        .containsEntry("lost_two_replicas", 0)
+        .containsEntry("audit_verify_ok", java.util.Map.of("a", true, "b", true));
 
     Path out = tmp.resolve("bench.json");
     Bench.write(results, out, true);

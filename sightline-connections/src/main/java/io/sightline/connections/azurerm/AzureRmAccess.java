@@ -86,6 +86,11 @@ public final class AzureRmAccess {
             .cloud(cloud)
             .egress(uri -> allowed(egress, uri))
             .connectTimeout(Duration.ofSeconds(5));
+    if (egress != null) {
+      // Custom clouds connect through the egress-checked socket factory too, so a host that
+      // resolves differently between the check above and the connection is still refused.
+      b.egressPolicy(egress);
+    }
     String ca = spec.string(AzureRmConnection.CA_BUNDLE);
     if (ca != null) {
       b.caBundlePem(ca);

@@ -175,7 +175,7 @@ class AzureRmCliTest {
     assertThat(show.out())
         .contains("Federated credential to add in Entra ID")
         .contains("issuer:    https://sightline.example.test")
-        .contains("subject:   sc://sightline.example.test/arm-wif")
+        .contains("subject:   sc://sightline/arm-wif")
         .contains("audience:  api://AzureADTokenExchange");
   }
 

@@ -86,7 +86,7 @@ final class AzureFixture implements AutoCloseable {
         EntraApp.builder(TENANT, CERT_APP).certificate(cert[0]).groups(GROUP).build();
     EntraApp fedApp =
         EntraApp.builder(TENANT, FED_APP)
-            .federatedCredential(FederatedCredential.of(issuerUrl(), "sc://127.0.0.1/arm-wif"))
+            .federatedCredential(FederatedCredential.of(issuerUrl(), "sc://sightline/arm-wif"))
             .groups(GROUP)
             .build();
     EntraApp otherFed =

@@ -95,7 +95,7 @@ class AzureRmApiTest {
     JsonNode f =
         h.get("/api/v1/connections/arm-wif", admin).json().get("workloadIdentityFederation");
     assertThat(f.get("issuer").asText()).isEqualTo(az.issuerUrl());
-    assertThat(f.get("subject").asText()).isEqualTo("sc://127.0.0.1/arm-wif");
+    assertThat(f.get("subject").asText()).isEqualTo("sc://sightline/arm-wif");
     assertThat(f.get("audience").asText()).isEqualTo("api://AzureADTokenExchange");
   }
 

@@ -69,21 +69,22 @@ public final class AuditCommand {
       q.put("limit", Integer.toString(limit));
       q.put("cursor", cursor);
       JsonNode page = ctx.client(client.server).get("/api/v1/audit", q);
+      output.printList(
+          ctx.out(),
+          page,
+          new Table("SEQ", "AT", "ACTION", "ACTOR", "TARGET", "OUTCOME"),
+          r ->
+              new Object[] {
+                Json.text(r, "seq"),
+                Json.text(r, "at"),
+                Json.text(r, "action"),
+                Json.text(r, "actor"),
+                Json.text(r, "target"),
+                Json.text(r, "outcome")
+              });
       if (output.json()) {
-        Json.print(ctx.out(), page);
         return 0;
       }
-      Table t = new Table("SEQ", "AT", "ACTION", "ACTOR", "TARGET", "OUTCOME");
-      for (JsonNode r : page.path("items")) {
-        t.row(
-            Json.text(r, "seq"),
-            Json.text(r, "at"),
-            Json.text(r, "action"),
-            Json.text(r, "actor"),
-            Json.text(r, "target"),
-            Json.text(r, "outcome"));
-      }
-      t.print(ctx.out());
       String next = Json.text(page, "nextCursor");
       if (next != null) {
         ctx.err().printf("More: sightline audit list --cursor %s%n", next);

@@ -457,29 +457,28 @@ public final class ConnectionCommand {
     @Override
     public Integer call() {
       JsonNode list = ctx.client(client.server).get(BASE);
-      if (output.json()) {
-        Json.print(ctx.out(), list);
-        return 0;
-      }
-      Table t = new Table("NAME", "KIND", "AUTHORIZATION", "SERVER", "VERIFIED", "LAST PROBE");
-      for (JsonNode c : list.path("items")) {
-        JsonNode last = c.path("lastProbe");
-        String lastProbe =
-            last.isObject()
-                ? (last.path("ok").asBoolean() ? "ok" : last.path("diagnosis").asText("failed"))
-                    + " "
-                    + last.path("at").asText("")
-                : "-";
-        t.row(
-            Json.text(c, "name"),
-            Json.text(c, "kind"),
-            (c.has("scheme") ? Json.text(c, "scheme") : Json.text(c, "authorizationType"))
-                + (c.path("allPowerful").asBoolean() ? " (cluster-admin: ALL-POWERFUL)" : ""),
-            Json.text(c, "serverUrl"),
-            c.path("verified").asBoolean() ? "yes" : "no",
-            lastProbe.strip());
-      }
-      t.print(ctx.out());
+      output.printList(
+          ctx.out(),
+          list,
+          new Table("NAME", "KIND", "AUTHORIZATION", "SERVER", "VERIFIED", "LAST PROBE"),
+          c -> {
+            JsonNode last = c.path("lastProbe");
+            String lastProbe =
+                last.isObject()
+                    ? (last.path("ok").asBoolean() ? "ok" : last.path("diagnosis").asText("failed"))
+                        + " "
+                        + last.path("at").asText("")
+                    : "-";
+            return new Object[] {
+              Json.text(c, "name"),
+              Json.text(c, "kind"),
+              (c.has("scheme") ? Json.text(c, "scheme") : Json.text(c, "authorizationType"))
+                  + (c.path("allPowerful").asBoolean() ? " (cluster-admin: ALL-POWERFUL)" : ""),
+              Json.text(c, "serverUrl"),
+              c.path("verified").asBoolean() ? "yes" : "no",
+              lastProbe.strip()
+            };
+          });
       return 0;
     }
   }
@@ -894,11 +893,9 @@ public final class ConnectionCommand {
       JsonNode list =
           ctx.client(client.server)
               .get(base + (resourceGroup == null ? "" : "?resourceGroup=" + enc(resourceGroup)));
-      if (output.json()) {
-        Json.print(ctx.out(), list);
-        return 0;
-      }
-      Table t =
+      output.printList(
+          ctx.out(),
+          list,
           new Table(
               "RESOURCE GROUP",
               "NAME",
@@ -906,18 +903,17 @@ public final class ConnectionCommand {
               "PRIVATE",
               "LOCAL ACCOUNTS",
               "ENTRA ID",
-              "AZURE RBAC");
-      for (JsonNode c : list.path("items")) {
-        t.row(
-            Json.text(c, "resourceGroup"),
-            Json.text(c, "name"),
-            Json.text(c, "kubernetesVersion"),
-            c.path("privateCluster").asBoolean() ? "yes" : "no",
-            c.path("localAccountsDisabled").asBoolean() ? "disabled" : "enabled",
-            c.path("entraId").asBoolean() ? "yes" : "no",
-            c.path("azureRbac").asBoolean() ? "yes" : "no");
-      }
-      t.print(ctx.out());
+              "AZURE RBAC"),
+          c ->
+              new Object[] {
+                Json.text(c, "resourceGroup"),
+                Json.text(c, "name"),
+                Json.text(c, "kubernetesVersion"),
+                c.path("privateCluster").asBoolean() ? "yes" : "no",
+                c.path("localAccountsDisabled").asBoolean() ? "disabled" : "enabled",
+                c.path("entraId").asBoolean() ? "yes" : "no",
+                c.path("azureRbac").asBoolean() ? "yes" : "no"
+              });
       return 0;
     }
   }

@@ -148,25 +148,24 @@ public final class TrustCommand {
     @Override
     public Integer call() {
       JsonNode list = ctx.client(client.server).get(BASE);
-      if (output.json()) {
-        Json.print(ctx.out(), list);
-        return 0;
-      }
-      Table t = new Table("NAME", "PRESET", "ISSUER", "AUDIENCES", "SUBJECT PIN", "IDENTITY");
-      for (JsonNode i : list.path("items")) {
-        String pin =
-            i.hasNonNull("subjectPrefix")
-                ? i.get("subjectPrefix").asText() + "…"
-                : i.hasNonNull("subjectPattern") ? i.get("subjectPattern").asText() : "-";
-        t.row(
-            Json.text(i, "name"),
-            Json.text(i, "preset"),
-            Json.text(i, "issuer"),
-            String.join(",", TokenCommand.toList(i.get("audiences"))),
-            pin,
-            Json.text(i, "identity"));
-      }
-      t.print(ctx.out());
+      output.printList(
+          ctx.out(),
+          list,
+          new Table("NAME", "PRESET", "ISSUER", "AUDIENCES", "SUBJECT PIN", "IDENTITY"),
+          i -> {
+            String pin =
+                i.hasNonNull("subjectPrefix")
+                    ? i.get("subjectPrefix").asText() + "…"
+                    : i.hasNonNull("subjectPattern") ? i.get("subjectPattern").asText() : "-";
+            return new Object[] {
+              Json.text(i, "name"),
+              Json.text(i, "preset"),
+              Json.text(i, "issuer"),
+              String.join(",", TokenCommand.toList(i.get("audiences"))),
+              pin,
+              Json.text(i, "identity")
+            };
+          });
       return 0;
     }
   }

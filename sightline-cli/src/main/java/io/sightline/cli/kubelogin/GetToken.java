@@ -59,32 +59,22 @@ public final class GetToken {
     if (hit != null && hit.freshFor(REFRESH_MARGIN, Instant.now())) {
       return hit;
     }
-    return cache.locked(key, o.timeout(), new Refill(cache, key, o, err));
+    return cache.refill(key, REFRESH_MARGIN, o.timeout(), new EntraFetch(o, err));
   }
 
-  /** Under the entry's lock: look again, then fetch and store. */
-  private static final class Refill implements TokenCache.LockedWork<TokenCache.Entry> {
-    private final TokenCache cache;
-    private final String key;
+  /** On a miss: signs in through {@code internal.EntraLogin}, refreshing {@code previous}. */
+  private static final class EntraFetch implements TokenCache.Fetch {
     private final GetTokenOptions o;
     private final PrintStream err;
 
-    Refill(TokenCache cache, String key, GetTokenOptions o, PrintStream err) {
-      this.cache = cache;
-      this.key = key;
+    EntraFetch(GetTokenOptions o, PrintStream err) {
       this.o = o;
       this.err = err;
     }
 
     @Override
-    public TokenCache.Entry run() throws Exception {
-      TokenCache.Entry again = cache.read(key);
-      if (again != null && again.freshFor(REFRESH_MARGIN, Instant.now())) {
-        return again;
-      }
-      TokenCache.Entry fresh = fetch(o, again, err);
-      cache.write(key, fresh);
-      return fresh;
+    public TokenCache.Entry fetch(TokenCache.Entry previous) {
+      return GetToken.fetch(o, previous, err);
     }
   }
 

@@ -93,32 +93,22 @@ public final class LeaseToken {
     if (hit != null && hit.freshFor(REFRESH_MARGIN, Instant.now())) {
       return hit;
     }
-    return cache.locked(key, o.timeout(), new Refill(cache, key, o, trimSlash(server)));
+    return cache.refill(key, REFRESH_MARGIN, o.timeout(), new ServerFetch(o, trimSlash(server)));
   }
 
-  private static final class Refill implements TokenCache.LockedWork<TokenCache.Entry> {
-    private final TokenCache cache;
-    private final String key;
+  /** On a miss: asks the Sightline server for a lease (a cached entry is never refreshed). */
+  private static final class ServerFetch implements TokenCache.Fetch {
     private final Options o;
     private final String server;
 
-    Refill(TokenCache cache, String key, Options o, String server) {
-      this.cache = cache;
-      this.key = key;
+    ServerFetch(Options o, String server) {
       this.o = o;
       this.server = server;
     }
 
     @Override
-    public TokenCache.Entry run() throws Exception {
-      TokenCache.Entry again = cache.read(key);
-      if (again != null && again.freshFor(REFRESH_MARGIN, Instant.now())) {
-        return again;
-      }
-      TokenCache.Entry fresh =
-          io.sightline.cli.kubelogin.internal.LeaseFetch.fetch(o, server).entry();
-      cache.write(key, fresh);
-      return fresh;
+    public TokenCache.Entry fetch(TokenCache.Entry previous) throws Exception {
+      return io.sightline.cli.kubelogin.internal.LeaseFetch.fetch(o, server).entry();
     }
   }
 

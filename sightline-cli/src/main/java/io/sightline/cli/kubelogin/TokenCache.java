@@ -229,6 +229,47 @@ public final class TokenCache {
     }
   }
 
+  /** Fetches a fresh entry on a miss, given the stale one (or null). */
+  public interface Fetch {
+    Entry fetch(Entry previous) throws Exception;
+  }
+
+  /**
+   * Refills {@code key}'s entry after a miss: under the entry's lock, looks again (another process
+   * may have just fetched) and answers that entry when it is fresh for {@code margin}; otherwise
+   * fetches, stores and answers the fresh one. Callers check the cache first, without the lock, so
+   * the warm path loads none of this.
+   */
+  public Entry refill(String key, Duration margin, Duration timeout, Fetch fetch) throws Exception {
+    return locked(key, timeout, new Refill(this, key, margin, fetch));
+  }
+
+  /** A named class, not a lambda: the kubelogin plugin keeps invokedynamic off its paths. */
+  private static final class Refill implements LockedWork<Entry> {
+    private final TokenCache cache;
+    private final String key;
+    private final Duration margin;
+    private final Fetch fetch;
+
+    Refill(TokenCache cache, String key, Duration margin, Fetch fetch) {
+      this.cache = cache;
+      this.key = key;
+      this.margin = margin;
+      this.fetch = fetch;
+    }
+
+    @Override
+    public Entry run() throws Exception {
+      Entry again = cache.read(key);
+      if (again != null && again.freshFor(margin, Instant.now())) {
+        return again;
+      }
+      Entry fresh = fetch.fetch(again);
+      cache.write(key, fresh);
+      return fresh;
+    }
+  }
+
   /** The entry's file name: a hash of its identity (no tenant or user name in a file name). */
   static String fileName(String key) {
     try {

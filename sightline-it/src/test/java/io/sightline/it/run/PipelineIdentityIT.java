@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sightline.it.ServerFixture;
 import io.sightline.testing.azure.FakeAzure;
 import io.sightline.testing.kube.FakeKubeApiServer;
 import io.sightline.testing.oidc.FakeOidcIssuer;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,8 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -43,7 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
 class PipelineIdentityIT {
   static final Path JAR = RunIT.JAR;
   static final ObjectMapper JSON = new ObjectMapper();
-  static final Pattern TOKEN = Pattern.compile("slt_[A-Za-z0-9_-]{40,}");
   static final String AUDIENCE = "https://sightline.example.com";
 
   @TempDir static Path tmp;
@@ -114,73 +109,21 @@ class PipelineIdentityIT {
       ks.store(out, "changeit".toCharArray());
     }
 
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    Path err = tmp.resolve("server.err");
+    int port = ServerFixture.freePort();
     ProcessBuilder pb =
         sightline(
             List.of("server", "--port", "" + port, "--data-dir", tmp.resolve("data").toString()));
     pb.environment().put("SIGHTLINE_TRUST_CA_FILE", caFile.toString());
-    server = pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start();
-    serverUrl = "http://127.0.0.1:" + port;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (true) {
-      assertThat(server.isAlive()).as("server running: %s", RunIT.read(err)).isTrue();
-      try {
-        if (http.send(
-                    HttpRequest.newBuilder(URI.create(serverUrl + "/readyz")).build(),
-                    HttpResponse.BodyHandlers.ofString())
-                .statusCode()
-            == 200) {
-          break;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      }
-      assertThat(System.nanoTime()).as("server ready in 90 s").isLessThan(deadline);
-      Thread.sleep(100);
-    }
-    Matcher m = TOKEN.matcher(RunIT.read(err));
-    assertThat(m.find()).as("admin token on the server's stderr").isTrue();
-    adminToken = m.group();
-
-    ObjectNode c = JSON.createObjectNode();
-    c.put("name", "prod").put("kind", "kubernetes").put("authorizationType", "AzureSubscription");
-    c.put("adminKubeconfig", kube.adminKubeconfig());
-    c.putArray("namespaces").add("web");
-    c.put("createNamespace", true);
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(serverUrl + "/api/v1/connections?timeout=10s"))
-                .header("Authorization", "Bearer " + adminToken)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(c.toString()))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    deployer = JSON.readTree(r.body()).at("/deployers/web").asText();
+    ServerFixture.Started s = ServerFixture.start(pb, port, tmp.resolve("server.err"), http);
+    server = s.process();
+    serverUrl = s.url();
+    adminToken = s.adminToken();
+    deployer = ServerFixture.createProd(http, s, kube);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (server != null) {
-      server.destroy();
-      server.waitFor(20, TimeUnit.SECONDS);
-    }
-    if (kube != null) {
-      kube.close();
-    }
-    if (github != null) {
-      github.close();
-    }
-    if (azure != null) {
-      azure.close();
-    }
-    if (gitlab != null) {
-      gitlab.close();
-    }
+    ServerFixture.stop(server, kube, github, azure, gitlab);
   }
 
   static Result finish(ProcessBuilder pb, Path dir) throws Exception {

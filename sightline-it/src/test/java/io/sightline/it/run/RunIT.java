@@ -4,10 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sightline.it.ServerFixture;
 import io.sightline.testing.kube.FakeKubeApiServer;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,7 +37,6 @@ class RunIT {
           .toAbsolutePath()
           .normalize();
   static final ObjectMapper JSON = new ObjectMapper();
-  static final Pattern TOKEN = Pattern.compile("slt_[A-Za-z0-9_-]{40,}");
 
   @TempDir static Path tmp;
   static FakeKubeApiServer kube;
@@ -52,9 +50,7 @@ class RunIT {
   record Result(int exit, String out, String err) {}
 
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return ServerFixture.freePort();
   }
 
   static ProcessBuilder sightline(List<String> args) {
@@ -76,66 +72,27 @@ class RunIT {
     kube = FakeKubeApiServer.builder().version("1.30").start();
     kubeHttp = HttpClient.newBuilder().sslContext(kube.sslContext()).build();
     int port = freePort();
-    Path err = tmp.resolve("server.err");
-    server =
-        sightline(
+    ServerFixture.Started s =
+        ServerFixture.start(
+            sightline(
                 List.of(
-                    "server", "--port", "" + port, "--data-dir", tmp.resolve("data").toString()))
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .redirectError(err.toFile())
-            .start();
-    serverUrl = "http://127.0.0.1:" + port;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (true) {
-      assertThat(server.isAlive()).as("server running: %s", read(err)).isTrue();
-      try {
-        if (http.send(
-                    HttpRequest.newBuilder(URI.create(serverUrl + "/readyz")).build(),
-                    HttpResponse.BodyHandlers.ofString())
-                .statusCode()
-            == 200) {
-          break;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      }
-      assertThat(System.nanoTime()).as("server ready in 90 s").isLessThan(deadline);
-      Thread.sleep(100);
-    }
-    Matcher m = TOKEN.matcher(read(err));
-    assertThat(m.find()).as("admin token on the server's stderr").isTrue();
-    adminToken = m.group();
-
-    ObjectNode c = JSON.createObjectNode();
-    c.put("name", "prod").put("kind", "kubernetes").put("authorizationType", "AzureSubscription");
-    c.put("adminKubeconfig", kube.adminKubeconfig());
-    c.putArray("namespaces").add("web");
-    c.put("createNamespace", true);
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(serverUrl + "/api/v1/connections?timeout=10s"))
-                .header("Authorization", "Bearer " + adminToken)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(c.toString()))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    deployer = JSON.readTree(r.body()).at("/deployers/web").asText();
+                    "server", "--port", "" + port, "--data-dir", tmp.resolve("data").toString())),
+            port,
+            tmp.resolve("server.err"),
+            http);
+    server = s.process();
+    serverUrl = s.url();
+    adminToken = s.adminToken();
+    deployer = ServerFixture.createProd(http, s, kube);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (server != null) {
-      server.destroy();
-      server.waitFor(20, TimeUnit.SECONDS);
-    }
-    if (kube != null) {
-      kube.close();
-    }
+    ServerFixture.stop(server, kube);
   }
 
   static String read(Path p) throws IOException {
-    return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
+    return ServerFixture.read(p);
   }
 
   ProcessBuilder run(String... args) {

@@ -12,7 +12,6 @@ import io.sightline.connections.ConnectionRequests;
 import io.sightline.connections.ConnectionSpec;
 import io.sightline.connections.azurerm.AzureRmAccess;
 import io.sightline.connections.azurerm.AzureRmAccessCache;
-import io.sightline.core.AuditEvent;
 import io.sightline.core.SecretValue;
 import io.sightline.core.SightlineException;
 import io.sightline.kubernetes.ClusterAccess;
@@ -30,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * Leases for {@code azurerm} targets ({@code {"azureConnection","resourceGroup","cluster",
@@ -130,18 +128,9 @@ public final class AzureLeases {
     require(target.azureConnection(), "target.azureConnection", "the azurerm connection's name");
     require(target.resourceGroup(), "target.resourceGroup", "the AKS cluster's resource group");
     require(target.cluster(), "target.cluster", "the AKS cluster's name");
-    if (ttlSeconds != null && ttlSeconds <= 0) {
-      throw SightlineException.badRequest(
-          "INVALID_TTL", "ttlSeconds", "ttlSeconds must be a positive number of seconds");
-    }
-    if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 200)) {
-      throw SightlineException.badRequest(
-          "INVALID_IDEMPOTENCY_KEY",
-          "Idempotency-Key",
-          "the Idempotency-Key header must be 1 to 200 characters (e.g. a UUID per task attempt)");
-    }
+    LeaseRequests.checkTtlAndIdempotencyKey(ttlSeconds, idempotencyKey);
     Map<String, Object> taskMap = task == null ? Map.of() : task.toMap();
-    String requestHash = requestHash(target, ttlSeconds, taskMap);
+    String requestHash = LeaseRequests.requestHash(target, ttlSeconds, taskMap);
     if (idempotencyKey != null) {
       Optional<LeaseService.Issued> earlier = replay(caller, idempotencyKey, requestHash);
       if (earlier.isPresent()) {
@@ -360,17 +349,16 @@ public final class AzureLeases {
       String reason) {
     boolean denied =
         "STATIC_CREDENTIAL_NOT_ALLOWED".equals(reason) || "STATIC_LEASE_REFUSED".equals(reason);
-    store.transact(
-        tx ->
-            tx.audit()
-                .append(
-                    new AuditEvent(
-                        denied ? "lease.refused" : "lease.failed",
-                        caller.name(),
-                        "connection/" + src.record().name(),
-                        denied ? "denied" : "failure",
-                        requestId,
-                        Map.of("reason", reason, "target", target.toMap(), "task", task))));
+    LeaseRequests.auditRefusal(
+        store,
+        denied ? "lease.refused" : "lease.failed",
+        denied ? "denied" : "failure",
+        caller,
+        src.record().name(),
+        requestId,
+        reason,
+        target,
+        task);
   }
 
   private static Map<String, Object> details(LeaseTarget target, AksCredential cred) {
@@ -622,23 +610,6 @@ public final class AzureLeases {
       return uti != null ? uti.toString() : c.getJWTID();
     } catch (java.text.ParseException e) {
       return null;
-    }
-  }
-
-  private static String requestHash(LeaseTarget target, Long ttl, Map<String, Object> task) {
-    Map<String, Object> m = new TreeMap<>();
-    m.put("target", target.toMap());
-    m.put("ttlSeconds", ttl);
-    m.put("task", task);
-    try {
-      return LeaseHandles.sha256(
-          new ObjectMapper()
-              .configure(
-                  com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS,
-                  true)
-              .writeValueAsString(m));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

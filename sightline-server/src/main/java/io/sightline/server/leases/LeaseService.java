@@ -1,8 +1,5 @@
 package io.sightline.server.leases;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.sightline.connections.ConnectionKind;
 import io.sightline.connections.ConnectionRequests;
@@ -50,8 +47,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LeaseService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LeaseService.class);
-  private static final ObjectMapper CANONICAL =
-      new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
   private static final KubernetesClients.Settings CLIENT =
       new KubernetesClients.Settings(Duration.ofSeconds(5), Duration.ofSeconds(10), 0, null, null);
 
@@ -181,18 +176,9 @@ public final class LeaseService implements AutoCloseable {
       throw SightlineException.badRequest(
           "TARGET_REQUIRED", "target.connection", "target.connection names the connection");
     }
-    if (ttlSeconds != null && ttlSeconds <= 0) {
-      throw SightlineException.badRequest(
-          "INVALID_TTL", "ttlSeconds", "ttlSeconds must be a positive number of seconds");
-    }
-    if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 200)) {
-      throw SightlineException.badRequest(
-          "INVALID_IDEMPOTENCY_KEY",
-          "Idempotency-Key",
-          "the Idempotency-Key header must be 1 to 200 characters (e.g. a UUID per task attempt)");
-    }
+    LeaseRequests.checkTtlAndIdempotencyKey(ttlSeconds, idempotencyKey);
     Map<String, Object> taskMap = task == null ? Map.of() : task.toMap();
-    String requestHash = requestHash(target, ttlSeconds, taskMap);
+    String requestHash = LeaseRequests.requestHash(target, ttlSeconds, taskMap);
     if (idempotencyKey != null) {
       Optional<Issued> earlier = replay(caller, idempotencyKey, requestHash, false);
       if (earlier.isPresent()) {
@@ -208,23 +194,16 @@ public final class LeaseService implements AutoCloseable {
     LeasePermissions.check(store, caller, src.record(), target.toMap(), taskMap, requestId);
     boolean tokenRequest = src.tokenRequest();
     if (!tokenRequest && !settings.allowStatic()) {
-      store.transact(
-          tx ->
-              tx.audit()
-                  .append(
-                      new AuditEvent(
-                          "lease.refused",
-                          caller.name(),
-                          "connection/" + src.record().name(),
-                          "denied",
-                          requestId,
-                          Map.of(
-                              "reason",
-                              "STATIC_LEASE_REFUSED",
-                              "target",
-                              target.toMap(),
-                              "task",
-                              taskMap))));
+      LeaseRequests.auditRefusal(
+          store,
+          "lease.refused",
+          "denied",
+          caller,
+          src.record().name(),
+          requestId,
+          "STATIC_LEASE_REFUSED",
+          target,
+          taskMap);
       throw SightlineException.forbidden(
           "STATIC_LEASE_REFUSED",
           "connection "
@@ -246,23 +225,16 @@ public final class LeaseService implements AutoCloseable {
       }
       if (namespace == null || !p.deployers().containsKey(namespace)) {
         String allowed = String.join(", ", new TreeMap<>(p.deployers()).keySet());
-        store.transact(
-            tx ->
-                tx.audit()
-                    .append(
-                        new AuditEvent(
-                            "lease.refused",
-                            caller.name(),
-                            "connection/" + src.record().name(),
-                            "denied",
-                            requestId,
-                            Map.of(
-                                "reason",
-                                "NAMESPACE_NOT_ALLOWED",
-                                "target",
-                                target.toMap(),
-                                "task",
-                                taskMap))));
+        LeaseRequests.auditRefusal(
+            store,
+            "lease.refused",
+            "denied",
+            caller,
+            src.record().name(),
+            requestId,
+            "NAMESPACE_NOT_ALLOWED",
+            target,
+            taskMap);
         throw new SightlineException(
             "NAMESPACE_NOT_ALLOWED",
             403,
@@ -989,18 +961,6 @@ public final class LeaseService implements AutoCloseable {
   private static ClusterAccess tokenAccess(ClusterAccess server, SecretValue token) {
     return ClusterAccess.ofToken(server.server(), server.caPem(), token)
         .withAcceptUntrustedCerts(server.insecureSkipTlsVerify());
-  }
-
-  private static String requestHash(LeaseTarget target, Long ttl, Map<String, Object> task) {
-    Map<String, Object> m = new TreeMap<>();
-    m.put("target", target.toMap());
-    m.put("ttlSeconds", ttl);
-    m.put("task", task);
-    try {
-      return LeaseHandles.sha256(CANONICAL.writeValueAsString(m));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** An audit record of a lease: never the token, only its jti and hash. */

@@ -14,7 +14,6 @@ import io.sightline.connections.azurerm.AzureRmAccess;
 import io.sightline.connections.azurerm.AzureRmAccessCache;
 import io.sightline.connections.azurerm.AzureRmConnection;
 import io.sightline.connections.azuresubscription.AzureSubscriptionConnection;
-import io.sightline.core.AuditEvent;
 import io.sightline.core.Role;
 import io.sightline.core.SecretValue;
 import io.sightline.core.SightlineException;
@@ -411,26 +410,14 @@ public final class AzureRmRoutes {
   Object probeUnsaved(Call c, ConnectionSpec spec, Duration timeout) {
     s.probeLimiter().acquire(c.actor());
     AzureVerification v = verify(spec, timeout);
-    s.store()
-        .transact(
-            tx -> {
-              Map<String, Object> d = new LinkedHashMap<>();
-              d.put("ok", v.ok());
-              d.put("saved", false);
-              if (v.diagnosis() != null) {
-                d.put("diagnosis", v.diagnosis().get("code"));
-              }
-              tx.audit()
-                  .append(
-                      new AuditEvent(
-                          "connection.probe",
-                          c.actor(),
-                          "connection/" + spec.name(),
-                          v.ok() ? "success" : "failure",
-                          c.requestId(),
-                          d));
-              return null;
-            });
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("ok", v.ok());
+    d.put("saved", false);
+    if (v.diagnosis() != null) {
+      d.put("diagnosis", v.diagnosis().get("code"));
+    }
+    ConnectionRoutes.auditUnsaved(
+        s.store(), c, "connection.probe", spec.name(), v.ok() ? "success" : "failure", d);
     return v;
   }
 
@@ -471,19 +458,11 @@ public final class AzureRmRoutes {
   }
 
   private void auditFailure(Call c, String action, String name, AzureVerification v) {
-    s.store()
-        .transact(
-            tx -> {
-              Map<String, Object> d = new LinkedHashMap<>();
-              d.put("ok", false);
-              d.put("diagnosis", v.diagnosis().get("code"));
-              d.put("saved", false);
-              tx.audit()
-                  .append(
-                      new AuditEvent(
-                          action, c.actor(), "connection/" + name, "failure", c.requestId(), d));
-              return null;
-            });
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("ok", false);
+    d.put("diagnosis", v.diagnosis().get("code"));
+    d.put("saved", false);
+    ConnectionRoutes.auditUnsaved(s.store(), c, action, name, "failure", d);
   }
 
   private ObjectNode view(String name) {
@@ -679,26 +658,13 @@ public final class AzureRmRoutes {
       String armName,
       AzureSubscriptionConnection.AksClusterRef ref,
       String code) {
-    s.store()
-        .transact(
-            tx -> {
-              Map<String, Object> d = new LinkedHashMap<>();
-              d.put("azureConnection", armName);
-              d.put("resourceGroup", ref.resourceGroup());
-              d.put("cluster", ref.cluster());
-              d.put("call", "listClusterAdminCredential");
-              d.put("diagnosis", code);
-              d.put("saved", false);
-              tx.audit()
-                  .append(
-                      new AuditEvent(
-                          "connection.provision",
-                          c.actor(),
-                          "connection/" + name,
-                          "failure",
-                          c.requestId(),
-                          d));
-              return null;
-            });
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("azureConnection", armName);
+    d.put("resourceGroup", ref.resourceGroup());
+    d.put("cluster", ref.cluster());
+    d.put("call", "listClusterAdminCredential");
+    d.put("diagnosis", code);
+    d.put("saved", false);
+    ConnectionRoutes.auditUnsaved(s.store(), c, "connection.provision", name, "failure", d);
   }
 }

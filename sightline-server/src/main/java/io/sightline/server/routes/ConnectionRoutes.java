@@ -35,6 +35,7 @@ import io.sightline.store.Connections;
 import io.sightline.store.Connections.ConnectionRecord;
 import io.sightline.store.Connections.ConnectionWrite;
 import io.sightline.store.Connections.ProvisioningState;
+import io.sightline.store.Store;
 import io.sightline.store.StoreTx;
 import io.sightline.store.Trust.PipelinePermissions;
 import java.nio.charset.StandardCharsets;
@@ -287,20 +288,13 @@ public final class ConnectionRoutes {
       return provisioning.provision(admin, pspec);
     } catch (RuntimeException e) {
       String reason = e instanceof SightlineException se ? se.code() : e.getClass().getSimpleName();
-      s.store()
-          .transact(
-              tx -> {
-                tx.audit()
-                    .append(
-                        new AuditEvent(
-                            "connection.provision",
-                            c.actor(),
-                            "connection/" + name,
-                            "failure",
-                            c.requestId(),
-                            Map.of("serverUrl", admin.server(), "reason", reason)));
-                return null;
-              });
+      auditUnsaved(
+          s.store(),
+          c,
+          "connection.provision",
+          name,
+          "failure",
+          Map.of("serverUrl", admin.server(), "reason", reason));
       if (e instanceof SightlineException) {
         throw e;
       }
@@ -329,23 +323,16 @@ public final class ConnectionRoutes {
               List.of(), List.of("rollback failed: " + e.getClass().getSimpleName()), List.of());
     }
     DeprovisionResult done = d;
-    s.store()
-        .transact(
-            tx -> {
-              tx.audit()
-                  .append(
-                      new AuditEvent(
-                          "connection.deprovision",
-                          c.actor(),
-                          "connection/" + name,
-                          done.complete() ? "success" : "failure",
-                          c.requestId(),
-                          Map.of(
-                              "reason", "rollback",
-                              "deleted", refs(done.deleted()),
-                              "leftBehind", done.leftBehind())));
-              return null;
-            });
+    auditUnsaved(
+        s.store(),
+        c,
+        "connection.deprovision",
+        name,
+        done.complete() ? "success" : "failure",
+        Map.of(
+            "reason", "rollback",
+            "deleted", refs(done.deleted()),
+            "leftBehind", done.leftBehind()));
   }
 
   private static ClusterAccess minterAccess(ClusterAccess admin, ProvisionResult result) {
@@ -635,20 +622,12 @@ public final class ConnectionRoutes {
 
   private void auditProbeFailure(
       Call c, String action, String name, String serverUrl, ProbeResult probe) {
-    s.store()
-        .transact(
-            tx -> {
-              Map<String, Object> d = new LinkedHashMap<>();
-              d.put("serverUrl", serverUrl);
-              d.put("ok", false);
-              d.put("diagnosis", diagnosisCode(probe));
-              d.put("saved", false);
-              tx.audit()
-                  .append(
-                      new AuditEvent(
-                          action, c.actor(), "connection/" + name, "failure", c.requestId(), d));
-              return null;
-            });
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("serverUrl", serverUrl);
+    d.put("ok", false);
+    d.put("diagnosis", diagnosisCode(probe));
+    d.put("saved", false);
+    auditUnsaved(s.store(), c, action, name, "failure", d);
   }
 
   private static ProblemException verificationFailed(String name, ProbeResult probe) {
@@ -757,28 +736,16 @@ public final class ConnectionRoutes {
     ClusterAccess access = type.access(spec);
     s.probeLimiter().acquire(c.actor());
     ProbeResult probe = probe(access, timeout, type.targetNamespaces(spec));
-    s.store()
-        .transact(
-            tx -> {
-              Map<String, Object> d = new LinkedHashMap<>();
-              d.put("serverUrl", access.server());
-              d.put("ok", probe.ok());
-              d.put("saved", false);
-              String code = diagnosisCode(probe);
-              if (code != null) {
-                d.put("diagnosis", code);
-              }
-              tx.audit()
-                  .append(
-                      new AuditEvent(
-                          "connection.probe",
-                          c.actor(),
-                          "connection/" + spec.name(),
-                          probe.ok() ? "success" : "failure",
-                          c.requestId(),
-                          d));
-              return null;
-            });
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("serverUrl", access.server());
+    d.put("ok", probe.ok());
+    d.put("saved", false);
+    String code = diagnosisCode(probe);
+    if (code != null) {
+      d.put("diagnosis", code);
+    }
+    auditUnsaved(
+        s.store(), c, "connection.probe", spec.name(), probe.ok() ? "success" : "failure", d);
     return probe;
   }
 
@@ -1204,6 +1171,27 @@ public final class ConnectionRoutes {
             + name
             + " exists already: choose another name, or update it with PUT /api/v1/connections/"
             + name);
+  }
+
+  /**
+   * Audits an event on connection {@code name} that no saved record backs (an unsaved probe, a
+   * refused create or update, a provisioning step that failed before the save).
+   */
+  static void auditUnsaved(
+      Store store,
+      Call c,
+      String action,
+      String name,
+      String outcome,
+      Map<String, Object> details) {
+    store.transact(
+        tx -> {
+          tx.audit()
+              .append(
+                  new AuditEvent(
+                      action, c.actor(), "connection/" + name, outcome, c.requestId(), details));
+          return null;
+        });
   }
 
   static void audit(

@@ -321,6 +321,46 @@ class TrustApiTest {
 
   @Test
   @DisplayName(
+      "pipeline permissions govern azurerm targets too: 403 until the azurerm connection permits"
+          + " the pipeline")
+  void azurermTargetNeedsPermission() throws Exception {
+    try (AzureFixture az = new AzureFixture(Files.createDirectories(tmp.resolve("azure")))) {
+      Harness.Response c =
+          post(
+              "/api/v1/connections",
+              creator,
+              az.secretConnection("arm", AzureFixture.SECRET).toString());
+      assertThat(c.status()).as("%s", c).isEqualTo(201);
+      ObjectNode body = Harness.JSON.createObjectNode();
+      ObjectNode t = body.putObject("target");
+      t.put("azureConnection", "arm");
+      t.put("resourceGroup", AzureFixture.RG);
+      t.put("cluster", "aks1");
+      t.put("namespace", "default");
+
+      Harness.Response refused =
+          post("/api/v1/leases", ci.token(SUB, AUD, GITHUB), body.toString());
+      assertThat(refused.status()).as("%s", refused).isEqualTo(403);
+      assertThat(refused.json().get("code").asText()).isEqualTo("PIPELINE_NOT_PERMITTED");
+      assertThat(refused.json().get("detail").asText())
+          .contains("connection arm")
+          .contains("github:org/app@refs/heads/main");
+
+      Harness.Response p =
+          send(
+              "PUT",
+              "/api/v1/connections/arm/pipeline-permissions",
+              creator,
+              "{\"pipelines\":[\"github:org/app@refs/heads/main\"]}");
+      assertThat(p.status()).as("%s", p).isEqualTo(200);
+      Harness.Response ok = post("/api/v1/leases", ci.token(SUB, AUD, GITHUB), body.toString());
+      assertThat(ok.status()).as("%s", ok).isEqualTo(201);
+      assertThat(ok.json().get("credential").asText()).isEqualTo("entra");
+    }
+  }
+
+  @Test
+  @DisplayName(
       "pipeline permissions can be given when a connection is created, and bad ones are 400")
   void permissionsOnCreate() throws Exception {
     ObjectNode b = ConnectionProvisioningTest.azureBody("staging", kube.adminKubeconfig(), "web");

@@ -138,6 +138,7 @@ public final class AzureLeases {
       }
     }
     Source src = source(target.azureConnection(), false);
+    LeasePermissions.check(store, caller, src.record(), target.toMap(), taskMap, requestId);
     boolean admin = Boolean.TRUE.equals(target.useClusterAdmin());
     if (admin && !settings.allowStatic()) {
       refuse(caller, src, target, taskMap, requestId, "STATIC_LEASE_REFUSED");

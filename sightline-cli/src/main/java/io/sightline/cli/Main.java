@@ -49,6 +49,7 @@ public final class Main {
   }
 
   private static CommandLine configure(CommandLine cl, CliContext ctx) {
+    addHelpOptions(cl);
     cl.setOut(ctx.out());
     cl.setErr(ctx.err());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
@@ -101,5 +102,20 @@ public final class Main {
   /** For {@link PrintStream}-based callers (tests). */
   public static PrintWriter writer(PrintStream s) {
     return new PrintWriter(new OutputStreamWriter(s, StandardCharsets.UTF_8), true);
+  }
+
+  /**
+   * Gives every command in the tree {@code -h/--help} (and {@code -V/--version}) unless it declares
+   * its own help option, so {@code sightline <group> --help} explains instead of failing with
+   * "Unknown option".
+   */
+  private static void addHelpOptions(CommandLine cl) {
+    CommandLine.Model.CommandSpec spec = cl.getCommandSpec();
+    if (spec.findOption("--help") == null && spec.findOption("-h") == null) {
+      spec.mixinStandardHelpOptions(true);
+    }
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      addHelpOptions(sub);
+    }
   }
 }

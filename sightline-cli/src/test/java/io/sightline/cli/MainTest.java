@@ -27,6 +27,44 @@ class MainTest {
   }
 
   @Test
+  @DisplayName(
+      "every command and command group answers --help with its usage on stdout and exit 0, even"
+          + " when it has required options")
+  void everyCommandHasHelp() {
+    java.util.List<String[]> commands = new java.util.ArrayList<>();
+    var sink = new java.io.PrintWriter(java.io.Writer.nullWriter());
+    var ctx =
+        new CliContext(
+            java.util.Map.of(),
+            java.io.InputStream.nullInputStream(),
+            sink,
+            sink,
+            new io.sightline.cli.client.CliConfig(home.resolve("config.json")));
+    collect(Main.commandLine(ctx), new java.util.ArrayList<>(), commands);
+    assertThat(commands).hasSizeGreaterThan(30);
+    for (String[] path : commands) {
+      String[] args = java.util.Arrays.copyOf(path, path.length + 1);
+      args[path.length] = "--help";
+      var r = cli().run(args);
+      assertThat(r.exit()).as("sightline %s --help: %s", String.join(" ", path), r.err()).isZero();
+      assertThat(r.out()).as(String.join(" ", path)).contains("Usage:");
+    }
+  }
+
+  private static void collect(
+      picocli.CommandLine cl, java.util.List<String> path, java.util.List<String[]> out) {
+    out.add(path.toArray(String[]::new));
+    for (var e : cl.getSubcommands().entrySet()) {
+      if (!e.getKey().equals(e.getValue().getCommandName())) {
+        continue; // an alias of a command listed under its own name
+      }
+      java.util.List<String> sub = new java.util.ArrayList<>(path);
+      sub.add(e.getKey());
+      collect(e.getValue(), sub, out);
+    }
+  }
+
+  @Test
   @DisplayName("an unknown command or option is a usage error: exit 2 with the reason on stderr")
   void usageErrorsExit2() {
     var r = cli().run("frobnicate");

@@ -105,14 +105,18 @@ public final class Main {
   }
 
   /**
-   * Gives every command in the tree {@code -h/--help} (and {@code -V/--version}) unless it declares
-   * its own help option, so {@code sightline <group> --help} explains instead of failing with
-   * "Unknown option".
+   * Gives every command in the tree {@code -h/--help} unless it declares its own help option, so
+   * {@code sightline <group> --help} explains instead of failing with "Unknown option". Only help:
+   * {@code --version} stays on the top-level command, the one that has a version provider.
    */
   private static void addHelpOptions(CommandLine cl) {
     CommandLine.Model.CommandSpec spec = cl.getCommandSpec();
     if (spec.findOption("--help") == null && spec.findOption("-h") == null) {
-      spec.mixinStandardHelpOptions(true);
+      spec.addOption(
+          CommandLine.Model.OptionSpec.builder("-h", "--help")
+              .usageHelp(true)
+              .description("Show this help message and exit.")
+              .build());
     }
     for (CommandLine sub : cl.getSubcommands().values()) {
       addHelpOptions(sub);

@@ -44,7 +44,7 @@ COPY --from=build /sightline.jar /opt/sightline/sightline.jar
 
 # The server's JVM options, as ./sightline uses them for `server` (serial GC, small heap; idle RSS
 # well under 200 MB). Override with JAVA_OPTS (the Helm chart sets it from values.jvmOptions).
-ENV JAVA_OPTS="-XX:+UseSerialGC -Xms32m -Xmx256m -XX:MaxMetaspaceSize=160m -XX:ReservedCodeCacheSize=64m -Xss512k -XX:+ExitOnOutOfMemoryError" \
+ENV JAVA_OPTS="-XX:+UseSerialGC -Xms160m -Xmn32m -Xmx256m -XX:MetaspaceSize=64m -XX:MaxMetaspaceSize=160m -XX:ReservedCodeCacheSize=64m -Xss512k -XX:+ExitOnOutOfMemoryError" \
     SIGHTLINE_BIND=0.0.0.0 \
     SIGHTLINE_PORT=8480 \
     SIGHTLINE_DATA_DIR=/var/lib/sightline \

@@ -1376,13 +1376,19 @@ abstract class StoreContract {
           tx.leases().create(newLease("gone", "f".repeat(64), exp));
           tx.leases().fail("gone", "boom");
           tx.leases().setSecretPresent("gone", false);
+          tx.leases().create(newLease("ended", "9".repeat(64), exp));
+          tx.leases().activate("ended", null, "8".repeat(64), exp, 900);
+          tx.leases().revoke("ended", "alice", T0);
           return null;
         });
     Instant claimUntil = T0.plusSeconds(60);
     List<Leases.LeaseRecord> first =
         store.transact(
             (StoreTx tx) -> tx.leases().claimForReaping(T0, T0.minusSeconds(60), claimUntil, 10));
-    assertThat(first).extracting(Leases.LeaseRecord::id).containsExactly("old");
+    assertThat(first)
+        .as("over leases whose Secret is still there, soonest expiry first")
+        .extracting(Leases.LeaseRecord::id)
+        .containsExactly("old", "ended");
     assertThat(
             store.transact(
                 (StoreTx tx) ->
@@ -1395,7 +1401,7 @@ abstract class StoreContract {
                 tx.leases().claimForReaping(T0.plusSeconds(61), T0.plusSeconds(1), claimUntil, 10));
     assertThat(startup)
         .extracting(Leases.LeaseRecord::id)
-        .containsExactlyInAnyOrder("fresh", "old");
+        .containsExactlyInAnyOrder("fresh", "old", "ended");
   }
 
   protected static void append(Store store, int n) {

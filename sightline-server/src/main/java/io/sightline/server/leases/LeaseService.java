@@ -1000,6 +1000,9 @@ public final class LeaseService implements AutoCloseable {
     if (caller.isHandle()) {
       d.put("viaHandle", true);
     }
+    if (caller.deployment() != null) {
+      d.put("deployment", caller.deployment());
+    }
     d.putAll(more);
     tx.audit()
         .append(new AuditEvent(action, caller.name(), "lease/" + l.id(), outcome, requestId, d));

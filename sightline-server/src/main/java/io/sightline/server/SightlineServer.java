@@ -229,7 +229,9 @@ public final class SightlineServer implements AutoCloseable {
                   trustHttp(egress), clock, Duration.ofSeconds(JWKS_MIN_REFETCH_SECONDS)));
       all.addAll(TrustRoutes.routes(services));
       all.addAll(LeaseRoutes.routes(leases, azureLeases));
-      all.addAll(EnvironmentRoutes.routes(new EnvironmentService(store, clock, leases)));
+      EnvironmentService environments = new EnvironmentService(store, clock, leases);
+      leases.gate(environments::checkDirectLease);
+      all.addAll(EnvironmentRoutes.routes(environments));
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
       all.addAll(IssuerRoutes.routes(services, config.oidc()));

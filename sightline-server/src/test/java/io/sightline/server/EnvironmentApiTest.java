@@ -6,10 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sightline.store.Stores;
 import io.sightline.testing.kube.FakeKubeApiServer;
+import io.sightline.testing.oidc.FakeOidcIssuer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,6 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 class EnvironmentApiTest {
   Harness h;
   FakeKubeApiServer kube;
+  FakeOidcIssuer ci;
   HttpClient kubeHttp;
   String admin;
   String creator;
@@ -53,9 +57,13 @@ class EnvironmentApiTest {
             .sslContext(kube.sslContext())
             .connectTimeout(Duration.ofSeconds(5))
             .build();
+    ci = FakeOidcIssuer.start();
+    Path bundle = tmp.resolve("issuers-ca.pem");
+    Files.writeString(bundle, ci.caPem(), StandardCharsets.UTF_8);
     h = new Harness(tmp);
     h.opener = Stores::open;
     h.flags.put(ServerConfig.PROBE_RATE, "10000");
+    h.flags.put(ServerConfig.TRUST_CA_FILE, bundle.toString());
     h.clock.advance(Duration.between(h.clock.instant(), Instant.now()));
     h.start();
     admin = h.adminToken();
@@ -71,12 +79,23 @@ class EnvironmentApiTest {
             ConnectionProvisioningTest.azureBody("prod", kube.adminKubeconfig(), "web", "api")
                 .toString());
     assertThat(r.status()).as("%s", r).isEqualTo(201);
+    Harness.Response t = post("/api/v1/trust", admin, TrustApiTest.githubTrust(ci.issuer()));
+    assertThat(t.status()).as("%s", t).isEqualTo(201);
+    Harness.Response p =
+        send(
+            "PUT",
+            "/api/v1/connections/prod/pipeline-permissions",
+            creator,
+            "{\"pipelines\":[\"github:org/app@**\"]}",
+            null);
+    assertThat(p.status()).as("%s", p).isEqualTo(200);
   }
 
   @AfterAll
   void stop() {
     h.close();
     kube.close();
+    ci.close();
   }
 
   String token(String name, String role, String... groups) throws Exception {
@@ -625,6 +644,147 @@ class EnvironmentApiTest {
             "environment.resource.remove",
             "check.add",
             "check.remove");
+  }
+
+  String idToken(String ref) {
+    return ci.token(
+        "repo:org/app:ref:" + ref,
+        TrustApiTest.AUD,
+        Map.of("repository", "org/app", "ref", ref, "run_id", "4711", "actor", "octocat"));
+  }
+
+  @Test
+  @DisplayName(
+      "branch control reads the ref from the pipeline's ID token: main deploys, a feature branch"
+          + " is refused; the claim handle takes the lease after the ID token has expired")
+  void branchControlWithIdTokens() throws Exception {
+    String env = env("{\"type\":\"branchControl\",\"allowedRefs\":[\"refs/heads/main\"]}");
+    Harness.Response unpermitted = deploy(env, "web", idToken("refs/heads/main"));
+    assertThat(unpermitted.status()).as("%s", unpermitted).isEqualTo(403);
+    assertThat(unpermitted.json().get("code").asText()).isEqualTo("PIPELINE_NOT_PERMITTED");
+    assertThat(unpermitted.json().get("detail").asText()).contains(env);
+    assertThat(
+            send(
+                    "PUT",
+                    "/api/v1/environments/" + env,
+                    creator,
+                    "{\"pipelinePermissions\":{\"pipelines\":[\"github:org/app@**\"]}}",
+                    null)
+                .status())
+        .isEqualTo(200);
+
+    Harness.Response feature = deploy(env, "web", idToken("refs/heads/feature/x"));
+    assertThat(feature.status()).as("%s", feature).isEqualTo(403);
+    assertThat(feature.json().get("code").asText()).isEqualTo("BRANCH_NOT_ALLOWED");
+    assertThat(feature.json().get("detail").asText())
+        .contains("refs/heads/feature/x is not one of refs/heads/main");
+
+    String token = idToken("refs/heads/main");
+    Harness.Response main = deploy(env, "web", token);
+    assertThat(main.status()).as("%s", main).isEqualTo(201);
+    JsonNode d = main.json();
+    assertThat(d.get("state").asText()).isEqualTo("ready");
+    assertThat(d.get("requester").asText()).isEqualTo("github:org/app@refs/heads/main");
+    assertThat(d.at("/pipelineIdentity/claims/ref").asText()).isEqualTo("refs/heads/main");
+    // an ID token is accepted only where it is meant to be
+    assertThat(h.get("/api/v1/environments", token).status()).isEqualTo(401);
+
+    Instant real = h.clock.instant();
+    h.clock.advance(Duration.ofMinutes(10));
+    try {
+      assertThat(deploy(env, "web", token).status()).as("the ID token has expired").isEqualTo(401);
+      Harness.Response lease =
+          post(
+              "/api/v1/deployments/" + d.get("id").asText() + "/claim",
+              d.get("claimHandle").asText(),
+              "");
+      assertThat(lease.status()).as("%s", lease).isEqualTo(200);
+    } finally {
+      h.clock.set(real);
+    }
+    JsonNode leaseView =
+        get(
+            "/api/v1/leases/"
+                + get("/api/v1/deployments/" + d.get("id").asText(), user).get("leaseId").asText(),
+            user);
+    assertThat(leaseView.get("principal").asText()).isEqualTo("github:org/app@refs/heads/main");
+    assertThat(leaseView.at("/pipelineIdentity/claims/ref").asText()).isEqualTo("refs/heads/main");
+    post(
+        "/api/v1/deployments/" + d.get("id").asText() + "/finish",
+        d.get("claimHandle").asText(),
+        "{\"result\":\"succeeded\",\"exitCode\":0}");
+  }
+
+  @Test
+  @DisplayName(
+      "checks cannot be bypassed with a direct lease: a namespace that is a resource of an"
+          + " environment with checks, or a connection with checks, refuses POST /api/v1/leases")
+  void directLeasesAreGated() throws Exception {
+    Harness.Response stage =
+        post(
+            "/api/v1/connections?timeout=10s",
+            creator,
+            ConnectionProvisioningTest.azureBody("stage", kube.adminKubeconfig(), "web", "api")
+                .toString());
+    assertThat(stage.status()).as("%s", stage).isEqualTo(201);
+    Harness.Response free = post("/api/v1/leases", user, LeaseApiTest.body("stage", "web", null));
+    assertThat(free.status()).as("no checks yet: %s", free).isEqualTo(201);
+
+    String env = "gated-" + (++seq);
+    assertThat(
+            post(
+                    "/api/v1/environments",
+                    creator,
+                    "{\"name\":\""
+                        + env
+                        + "\",\"resources\":[{\"name\":\"web\",\"target\":{\"connection\":"
+                        + "\"stage\",\"namespace\":\"web\"}}]}")
+                .status())
+        .isEqualTo(201);
+    post(
+        "/api/v1/environments/" + env + "/checks",
+        creator,
+        "{\"type\":\"approval\",\"approvers\":[\"alice\"]}");
+    Harness.Response gated = post("/api/v1/leases", admin, LeaseApiTest.body("stage", "web", null));
+    assertThat(gated.status()).as("%s", gated).isEqualTo(403);
+    assertThat(gated.json().get("code").asText()).isEqualTo("CHECKS_REQUIRED");
+    assertThat(gated.json().get("detail").asText())
+        .contains("resource web of environment " + env)
+        .contains("sightline run --environment");
+    assertThat(post("/api/v1/leases", user, LeaseApiTest.body("stage", "api", null)).status())
+        .as("the other namespace is no environment's resource")
+        .isEqualTo(201);
+
+    Harness.Response check =
+        post(
+            "/api/v1/connections/stage/checks",
+            admin,
+            "{\"type\":\"approval\",\"approvers\":[\"group:ops-leads\"]}");
+    assertThat(check.status()).as("%s", check).isEqualTo(201);
+    assertThat(check.json().get("scope").asText()).isEqualTo("connection");
+    Harness.Response api = post("/api/v1/leases", user, LeaseApiTest.body("stage", "api", null));
+    assertThat(api.status()).isEqualTo(403);
+    assertThat(api.json().get("detail").asText()).contains("connection stage has checks");
+
+    // a deployment goes through both the environment's and the connection's checks
+    JsonNode d = deploy(env, "web", user).json();
+    assertThat(d.get("checks")).hasSize(2);
+    assertThat(d.get("checks").findValuesAsText("scope"))
+        .containsExactly("environment", "connection");
+    assertThat(d.get("approvals")).hasSize(2);
+    for (JsonNode a : d.get("approvals")) {
+      assertThat(decide(a.get("id").asText(), alice, "approve", "ok").status()).isEqualTo(200);
+    }
+    JsonNode ready = get("/api/v1/deployments/" + d.get("id").asText(), user);
+    assertThat(ready.get("state").asText()).isEqualTo("ready");
+    Harness.Response lease =
+        post(
+            "/api/v1/deployments/" + d.get("id").asText() + "/claim",
+            d.get("claimHandle").asText(),
+            "");
+    assertThat(lease.status()).as("%s", lease).isEqualTo(200);
+    assertThat(get("/api/v1/audit?action=lease.refused&limit=20", admin).toString())
+        .contains("CHECKS_REQUIRED");
   }
 
   @Test

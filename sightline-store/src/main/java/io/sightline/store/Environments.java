@@ -207,6 +207,9 @@ public interface Environments {
 
   boolean removeResource(String environmentId, String name);
 
+  /** Every environment's resources whose target names connection {@code connectionName}. */
+  List<ResourceRecord> resourcesOn(String connectionName);
+
   // ------------------------------------------------------------------ checks
 
   CheckRecord addCheck(

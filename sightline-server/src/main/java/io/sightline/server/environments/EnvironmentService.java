@@ -57,6 +57,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -425,6 +426,92 @@ public final class EnvironmentService {
                     "CONNECTION_NOT_FOUND",
                     "no connection named " + name + ": list them with sightline connection list"))
         .id();
+  }
+
+  // ================================================================== direct leases
+
+  /**
+   * The {@link LeaseService.Gate}: a lease asked for directly ({@code POST /api/v1/leases}, not
+   * claimed by a deployment) is refused when its connection has checks, or when its namespace is a
+   * resource of an environment with checks — those checks gate the credential, so they cannot be
+   * bypassed by asking for it another way.
+   */
+  public void checkDirectLease(Caller caller, LeaseTarget target, String requestId) {
+    if (caller.deployment() != null) {
+      return;
+    }
+    String conn = target.isAzure() ? target.azureConnection() : target.connection();
+    if (conn == null || conn.isBlank() || conn.length() > 63) {
+      return;
+    }
+    String reason =
+        store.transact(
+            tx -> {
+              Optional<ConnectionRecord> c = tx.connections().find(conn);
+              if (c.isEmpty()) {
+                return null;
+              }
+              if (!tx.environments().checks(Scope.CONNECTION, c.get().id()).isEmpty()) {
+                return "connection " + conn + " has checks";
+              }
+              for (ResourceRecord r : tx.environments().resourcesOn(conn)) {
+                LeaseTarget rt = targetOf(r.target());
+                boolean same =
+                    target.isAzure()
+                        ? rt.isAzure()
+                            && Objects.equals(rt.resourceGroup(), target.resourceGroup())
+                            && Objects.equals(rt.cluster(), target.cluster())
+                        : !rt.isAzure();
+                if (!same
+                    || (target.namespace() != null && !target.namespace().equals(rt.namespace()))) {
+                  continue;
+                }
+                if (!tx.environments().checks(Scope.ENVIRONMENT, r.environmentId()).isEmpty()) {
+                  String env =
+                      tx.environments()
+                          .findById(r.environmentId())
+                          .map(EnvironmentRecord::name)
+                          .orElse(r.environmentId());
+                  return "namespace "
+                      + rt.namespace()
+                      + " of connection "
+                      + conn
+                      + " is resource "
+                      + r.name()
+                      + " of environment "
+                      + env
+                      + ", which has checks";
+                }
+              }
+              return null;
+            });
+    if (reason == null) {
+      return;
+    }
+    store.transact(
+        tx -> {
+          tx.audit()
+              .append(
+                  new AuditEvent(
+                      "lease.refused",
+                      caller.name(),
+                      "connection/" + conn,
+                      "denied",
+                      requestId,
+                      Map.of(
+                          "reason",
+                          "CHECKS_REQUIRED",
+                          "detail",
+                          reason,
+                          "target",
+                          target.toMap())));
+          return null;
+        });
+    throw SightlineException.forbidden(
+        "CHECKS_REQUIRED",
+        reason
+            + ": its credential is issued only to a deployment that passed them (sightline run"
+            + " --environment ENV --resource RESOURCE -- …)");
   }
 
   // ================================================================== deployments

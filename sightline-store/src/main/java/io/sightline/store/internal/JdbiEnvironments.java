@@ -211,6 +211,29 @@ final class JdbiEnvironments implements Environments {
   }
 
   @Override
+  public List<ResourceRecord> resourcesOn(String connectionName) {
+    // The target is JSON and resources are few: compare the parsed names.
+    return h
+        .createQuery("SELECT * FROM environment_resources ORDER BY name")
+        .map(
+            (rs, ctx) ->
+                new ResourceRecord(
+                    rs.getString("environment_id"),
+                    rs.getString("name"),
+                    parse(rs.getString("tags"), STRINGS),
+                    parse(rs.getString("target"), MAP),
+                    Sql.instant(rs, "created_at"),
+                    rs.getString("created_by")))
+        .list()
+        .stream()
+        .filter(
+            r ->
+                connectionName.equals(r.target().get("connection"))
+                    || connectionName.equals(r.target().get("azureConnection")))
+        .toList();
+  }
+
+  @Override
   public boolean removeResource(String environmentId, String name) {
     return h.createUpdate(
                 "DELETE FROM environment_resources WHERE environment_id = :e AND name = :n")

@@ -212,7 +212,9 @@ class EnvironmentApiTest {
     assertThat(stranger.status()).isEqualTo(403);
     assertThat(stranger.json().get("code").asText()).isEqualTo("NOT_AN_APPROVER");
 
-    h.clock.advance(Duration.ofMinutes(16));
+    h.clock.advance(Duration.ofMinutes(8));
+    get("/api/v1/deployments/" + id, claim); // the run looks every few seconds
+    h.clock.advance(Duration.ofMinutes(8));
     Harness.Response first = decide(approval, alice, "approve", "canary is green");
     assertThat(first.status()).as("%s", first).isEqualTo(200);
     assertThat(first.json().get("approved").asInt()).isEqualTo(1);
@@ -302,15 +304,24 @@ class EnvironmentApiTest {
     String env = env(APPROVAL_2);
     JsonNode d = deploy(env, "web", user).json();
     String id = d.get("id").asText();
-    h.clock.advance(Duration.ofMinutes(61));
+    Instant real = h.clock.instant();
     try {
+      for (int i = 0; i < 5; i++) {
+        h.clock.advance(Duration.ofMinutes(10));
+        assertThat(
+                get("/api/v1/deployments/" + id, d.get("claimHandle").asText())
+                    .get("state")
+                    .asText())
+            .isEqualTo("waiting");
+      }
+      h.clock.advance(Duration.ofMinutes(11));
       JsonNode after = get("/api/v1/deployments/" + id, user);
       assertThat(after.get("result").asText()).isEqualTo("timed-out");
       assertThat(after.get("approvals").get(0).get("state").asText()).isEqualTo("timed-out");
       assertThat(get("/api/v1/approvals?pending=true", user).get("items").findValuesAsText("id"))
           .doesNotContain(d.get("approvals").get(0).get("id").asText());
     } finally {
-      h.clock.advance(Duration.ofMinutes(-61));
+      h.clock.set(real);
     }
   }
 
@@ -325,21 +336,31 @@ class EnvironmentApiTest {
     try {
       // Saturday 2026-11-28 12:00 in Berlin (11:00 UTC): closed until Monday 09:00
       h.clock.set(Instant.parse("2026-11-28T11:00:00Z"));
-      JsonNode d = deploy(env, "web", user).json();
-      assertThat(d.get("state").asText()).isEqualTo("waiting");
-      assertThat(d.get("waitingFor").asText())
+      JsonNode weekend = deploy(env, "web", user).json();
+      assertThat(weekend.get("state").asText()).isEqualTo("waiting");
+      assertThat(weekend.get("waitingFor").asText())
           .startsWith("business hours: outside mon,tue,wed,thu,fri 09:00-17:00 Europe/Berlin")
-          .contains("opens Mon 09:00");
-      // Monday 2026-11-30 09:30 Berlin (08:30 UTC)
-      h.clock.set(Instant.parse("2026-11-30T08:30:00Z"));
-      JsonNode open = get("/api/v1/deployments/" + d.get("id").asText(), user);
+          .contains("opens Mon 09:00 — 45 h 0 min left");
+      // Monday 2026-11-30 08:50 Berlin (07:50 UTC): 10 minutes to go
+      h.clock.set(Instant.parse("2026-11-30T07:50:00Z"));
+      JsonNode d = deploy(env, "web", user).json();
+      String path = "/api/v1/deployments/" + d.get("id").asText();
+      String claim = d.get("claimHandle").asText();
+      assertThat(d.get("waitingFor").asText()).endsWith("opens Mon 09:00 — 10 min left");
+      h.clock.advance(Duration.ofMinutes(11));
+      JsonNode open = get(path, claim);
       assertThat(open.get("state").asText()).isEqualTo("ready");
       assertThat(open.get("checks").get(0).get("status").asText()).isEqualTo("passed");
-      // Monday 17:00 Berlin: closed again
-      h.clock.set(Instant.parse("2026-11-30T16:00:00Z"));
-      assertThat(get("/api/v1/deployments/" + d.get("id").asText(), user).get("state").asText())
-          .isEqualTo("waiting");
-      post("/api/v1/deployments/" + d.get("id").asText() + "/cancel", creator, "");
+      post(path + "/cancel", claim, "");
+      // Monday 16:58 Berlin, then 17:01: closed again, until Tuesday
+      h.clock.set(Instant.parse("2026-11-30T15:58:00Z"));
+      JsonNode late = deploy(env, "web", user).json();
+      assertThat(late.get("state").asText()).isEqualTo("ready");
+      h.clock.advance(Duration.ofMinutes(3));
+      JsonNode closed = get("/api/v1/deployments/" + late.get("id").asText(), user);
+      assertThat(closed.get("state").asText()).isEqualTo("waiting");
+      assertThat(closed.get("waitingFor").asText()).contains("opens Tue 09:00");
+      post("/api/v1/deployments/" + late.get("id").asText() + "/cancel", creator, "");
     } finally {
       h.clock.set(real);
     }
@@ -785,6 +806,36 @@ class EnvironmentApiTest {
     assertThat(lease.status()).as("%s", lease).isEqualTo(200);
     assertThat(get("/api/v1/audit?action=lease.refused&limit=20", admin).toString())
         .contains("CHECKS_REQUIRED");
+  }
+
+  @Test
+  @DisplayName(
+      "a waiting deployment whose run stopped looking for 15 minutes is withdrawn and frees the"
+          + " exclusive lock's queue")
+  void unwatchedDeploymentLeavesTheQueue() throws Exception {
+    String env = env("{\"type\":\"exclusiveLock\"}");
+    JsonNode gone = deploy(env, "web", user).json();
+    JsonNode next = deploy(env, "web", user).json();
+    String nextPath = "/api/v1/deployments/" + next.get("id").asText();
+    String nextClaim = next.get("claimHandle").asText();
+    assertThat(get(nextPath, nextClaim).get("waitingFor").asText())
+        .isEqualTo("the exclusive lock: 2nd in queue");
+    Instant real = h.clock.instant();
+    try {
+      for (int i = 0; i < 4; i++) {
+        h.clock.advance(Duration.ofMinutes(4));
+        get(nextPath, nextClaim); // the run keeps looking; the first one's does not
+      }
+      JsonNode first = get("/api/v1/deployments/" + gone.get("id").asText(), user);
+      assertThat(first.get("result").asText()).isEqualTo("cancelled");
+      assertThat(first.get("failure").asText()).contains("stopped watching");
+      JsonNode ready = get(nextPath, nextClaim);
+      assertThat(ready.get("state").asText()).isEqualTo("ready");
+      assertThat(ready.get("queuePosition").asInt()).isZero();
+      post(nextPath + "/cancel", nextClaim, "");
+    } finally {
+      h.clock.set(real);
+    }
   }
 
   @Test

@@ -84,6 +84,7 @@ public interface Environments {
       String failure,
       Instant createdAt,
       Instant updatedAt,
+      Instant seenAt,
       Instant startedAt,
       Instant finishedAt) {
     public DeploymentRecord {
@@ -123,6 +124,7 @@ public interface Environments {
           failure,
           createdAt,
           updatedAt,
+          seenAt,
           startedAt,
           finishedAt);
     }
@@ -244,6 +246,9 @@ public interface Environments {
 
   /** True when {@code claimSha256} is deployment {@code id}'s claim handle. */
   boolean claimMatches(String id, String claimSha256);
+
+  /** Records that the run looked at deployment {@code id} at {@code at}. */
+  void seen(String id, Instant at);
 
   /** Writes state, result, exit code, checks, approvers, lease, failure and timestamps. */
   void updateDeployment(DeploymentRecord d);

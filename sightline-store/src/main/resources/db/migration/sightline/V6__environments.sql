@@ -68,6 +68,8 @@ CREATE TABLE deployments (
   request_hash VARCHAR(64),
   created_at TIMESTAMP WITH TIME ZONE NOT NULL,
   updated_at TIMESTAMP WITH TIME ZONE NOT NULL,
+  -- when the run last looked (with its claim handle): a waiting run that stopped looking is gone
+  seen_at TIMESTAMP WITH TIME ZONE NOT NULL,
   started_at TIMESTAMP WITH TIME ZONE,
   finished_at TIMESTAMP WITH TIME ZONE,
   UNIQUE (environment_id, seq),

@@ -1479,6 +1479,7 @@ abstract class StoreContract {
                             null,
                             clock.instant(),
                             clock.instant(),
+                            clock.instant(),
                             null,
                             null),
                         claim,

@@ -83,6 +83,12 @@ public final class EnvironmentService {
   /** A running deployment whose lease ended this long ago without a finish is failed. */
   static final Duration ABANDONED_AFTER = Duration.ofMinutes(2);
 
+  /**
+   * A waiting or ready deployment whose run has not looked at it (with its claim handle) for this
+   * long is withdrawn: the run is gone, and it must not hold up the exclusive lock's queue.
+   */
+  static final Duration UNWATCHED_AFTER = Duration.ofMinutes(15);
+
   private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
   private static final Pattern RESOURCE = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
   private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
@@ -693,6 +699,7 @@ public final class EnvironmentService {
                       refusal,
                       now,
                       now,
+                      now,
                       null,
                       refusal == null ? null : now);
               d =
@@ -745,11 +752,14 @@ public final class EnvironmentService {
   }
 
   /** A deployment as it stands now (its checks evaluated). */
-  public DeploymentView deployment(String id, String requestId) {
+  public DeploymentView deployment(String id, boolean byRun, String requestId) {
     Instant now = clock.instant();
     return store.transact(
         tx -> {
           DeploymentRecord d = lockDeployment(tx, id);
+          if (byRun) {
+            tx.environments().seen(id, now);
+          }
           return view(tx, evaluate(tx, d, now, requestId), now);
         });
   }
@@ -794,6 +804,7 @@ public final class EnvironmentService {
     DeploymentRecord d =
         store.transact(
             tx -> {
+              tx.environments().seen(id, now);
               DeploymentRecord x = evaluate(tx, lockDeployment(tx, id), now, requestId);
               switch (x.state()) {
                 case RUNNING -> {
@@ -1101,24 +1112,10 @@ public final class EnvironmentService {
     if (FINISHED.equals(d.state())) {
       return d;
     }
+    if (sweep(tx, d.environmentId(), now, requestId).contains(d.id())) {
+      return tx.environments().deployment(d.id()).orElseThrow();
+    }
     if (RUNNING.equals(d.state())) {
-      if (d.leaseId() != null) {
-        Optional<Leases.LeaseRecord> l = tx.leases().find(d.leaseId());
-        if (l.isPresent()
-            && l.get().state() != Leases.State.ACTIVE
-            && l.get().state() != Leases.State.ISSUING
-            && l.get().updatedAt() != null
-            && l.get().updatedAt().plus(ABANDONED_AFTER).isBefore(now)) {
-          return finish(
-              tx,
-              d,
-              "failed",
-              null,
-              "the run did not report its end; its lease " + l.get().state().wireName(),
-              requestId,
-              now);
-        }
-      }
       return d;
     }
     List<ApprovalRecord> approvals = tx.environments().approvals(d.id());
@@ -1225,6 +1222,49 @@ public final class EnvironmentService {
       tx.environments().updateDeployment(d);
     }
     return d;
+  }
+
+  /**
+   * Ends the environment's open deployments whose run is gone: running ones whose lease ended
+   * {@link #ABANDONED_AFTER} ago without a finish (failed), waiting or ready ones not looked at by
+   * their run for {@link #UNWATCHED_AFTER} (cancelled). Answers the ids it ended.
+   */
+  private List<String> sweep(StoreTx tx, String environmentId, Instant now, String requestId) {
+    List<String> ended = new ArrayList<>();
+    for (DeploymentRecord o : tx.environments().openDeployments(environmentId)) {
+      if (RUNNING.equals(o.state())) {
+        if (o.leaseId() == null) {
+          continue;
+        }
+        Optional<Leases.LeaseRecord> l = tx.leases().find(o.leaseId());
+        if (l.isPresent()
+            && l.get().state() != Leases.State.ACTIVE
+            && l.get().state() != Leases.State.ISSUING
+            && l.get().updatedAt() != null
+            && l.get().updatedAt().plus(ABANDONED_AFTER).isBefore(now)) {
+          finish(
+              tx,
+              o,
+              "failed",
+              null,
+              "the run did not report its end; its lease " + l.get().state().wireName(),
+              requestId,
+              now);
+          ended.add(o.id());
+        }
+      } else if (o.seenAt() != null && o.seenAt().plus(UNWATCHED_AFTER).isBefore(now)) {
+        finish(
+            tx,
+            o,
+            "cancelled",
+            null,
+            "its run stopped watching it (not looked at since " + o.seenAt() + ")",
+            requestId,
+            now);
+        ended.add(o.id());
+      }
+    }
+    return ended;
   }
 
   private DeploymentRecord finish(

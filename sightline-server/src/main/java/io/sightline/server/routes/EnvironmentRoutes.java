@@ -230,7 +230,12 @@ public final class EnvironmentRoutes {
                 Role.READER,
                 "Show a deployment, its checks evaluated now (role reader, or its claim handle)")
             .returns(DeploymentView.class)
-            .handle(c -> envs.deployment(r.deploymentId(c, false), c.requestId())),
+            .handle(
+                c ->
+                    envs.deployment(
+                        r.deploymentId(c, false),
+                        c.context().attribute(CLAIM_ATTRIBUTE) != null,
+                        c.requestId())),
         ApiRoute.post(
                 CLAIM,
                 Role.USER,

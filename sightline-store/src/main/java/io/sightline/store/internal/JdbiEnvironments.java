@@ -307,17 +307,18 @@ final class JdbiEnvironments implements Environments {
             .bind("e", d.environmentId())
             .mapTo(Long.class)
             .one();
-    Instant now = now();
+    // The caller's clock decides (created_at and seen_at are compared with it later).
+    Instant now = d.createdAt() == null ? now() : Sql.millis(d.createdAt());
     try {
       h.createUpdate(
               "INSERT INTO deployments (id, environment_id, environment_name, resource, seq, state,"
                   + " result, exit_code, requester, pipeline, pipeline_identity, task, target,"
                   + " ttl_seconds, checks, approvers, lease_id, failure, claim_hash,"
-                  + " idem_principal, idem_key, request_hash, created_at, updated_at, started_at,"
-                  + " finished_at) VALUES (:id, :env, :envName, :res, :seq, :state, :result,"
-                  + " :exit, :requester, :pipeline, :pid, :task, :target, :ttl, :checks,"
-                  + " :approvers, :lease, :failure, :claim, :ip, :ik, :rh, :now, :now, :started,"
-                  + " :finished)")
+                  + " idem_principal, idem_key, request_hash, created_at, updated_at, seen_at,"
+                  + " started_at, finished_at) VALUES (:id, :env, :envName, :res, :seq, :state,"
+                  + " :result, :exit, :requester, :pipeline, :pid, :task, :target, :ttl, :checks,"
+                  + " :approvers, :lease, :failure, :claim, :ip, :ik, :rh, :now, :now, :now,"
+                  + " :started, :finished)")
           .bind("id", d.id())
           .bind("env", d.environmentId())
           .bind("envName", d.environmentName())
@@ -397,6 +398,14 @@ final class JdbiEnvironments implements Environments {
         && MessageDigest.isEqual(
             stored.get().getBytes(StandardCharsets.US_ASCII),
             claimSha256.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  @Override
+  public void seen(String id, Instant at) {
+    h.createUpdate("UPDATE deployments SET seen_at = :at WHERE id = :id")
+        .bind("id", id)
+        .bind("at", Sql.instant(Sql.millis(at)))
+        .execute();
   }
 
   @Override
@@ -502,6 +511,7 @@ final class JdbiEnvironments implements Environments {
         rs.getString("failure"),
         Sql.instant(rs, "created_at"),
         Sql.instant(rs, "updated_at"),
+        Sql.instant(rs, "seen_at"),
         Sql.instant(rs, "started_at"),
         Sql.instant(rs, "finished_at"));
   }

@@ -18,6 +18,11 @@ public interface StoreTx {
   /** The OIDC issuer's signing key set (sealed; one document shared by every replica). */
   IssuerKeys issuerKeys();
 
+  /** Environments, their resources, checks, deployments and approvals. */
+  default Environments environments() {
+    throw new UnsupportedOperationException("this store has no environments");
+  }
+
   /** Envelope encryption whose data keys are written in this transaction. */
   Sealer sealer();
 }

@@ -157,8 +157,8 @@ class CustomCloudEgressTest {
 
   @Test
   @DisplayName(
-      "a link-local or metadata authority host is refused even when the allow list admits"
-          + " everything")
+      "a link-local, metadata, NAT64 or IPv4-mapped authority host — literal or a name resolving"
+          + " to one — is refused before any connect, even when the allow list admits everything")
   void metadataEndpointsAreAlwaysRefused() {
     EgressPolicy everything = EgressPolicy.builder().allow("0.0.0.0/0", "::/0").build();
     // First prove this environment uses the checked transport (loopback denied: refused at
@@ -171,17 +171,42 @@ class CustomCloudEgressTest {
     assertThatThrownBy(
             () -> secretSource(probe).token(AksCredentialIssuer.AKS_SCOPE, Duration.ofSeconds(20)))
         .hasMessageContaining("egress to 127.0.0.1");
-    for (String host : new String[] {"169.254.169.254", "168.63.129.16"}) {
-      AzureEnvironment env = custom("https://" + host + "/", "https://" + host + "/", everything);
-      assertThatThrownBy(
-              () -> secretSource(env).token(AksCredentialIssuer.AKS_SCOPE, Duration.ofSeconds(20)))
-          .as(host)
-          .isInstanceOfSatisfying(
-              SightlineException.class,
-              e -> {
-                assertThat(e.code()).isEqualTo("EGRESS_DENIED");
-                assertThat(e.getMessage()).contains("which Sightline never connects to");
-              });
+    java.util.List<java.net.InetSocketAddress> connects =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (AutoCloseable observing =
+        io.sightline.kubernetes.EgressSocketFactory.observeConnects(connects::add)) {
+      for (String host :
+          new String[] {
+            "169.254.169.254",
+            "168.63.129.16",
+            "0.0.0.0",
+            "100.100.100.200",
+            "[fe80::1]",
+            "[64:ff9b::a9fe:a9fe]",
+            "[fd00:ec2::254]",
+            "[::ffff:169.254.169.254]",
+            "[::ffff:168.63.129.16]",
+            "metadata.sightline.test",
+            "linklocal.sightline.test",
+            "nat64.sightline.test",
+            "wireserver.sightline.test",
+            "ec2v6.sightline.test"
+          }) {
+        AzureEnvironment env = custom("https://" + host + "/", "https://" + host + "/", everything);
+        assertThatThrownBy(
+                () ->
+                    secretSource(env).token(AksCredentialIssuer.AKS_SCOPE, Duration.ofSeconds(20)))
+            .as(host)
+            .isInstanceOfSatisfying(
+                SightlineException.class,
+                e -> {
+                  assertThat(e.code()).isEqualTo("EGRESS_DENIED");
+                  assertThat(e.getMessage()).contains("which Sightline never connects to");
+                });
+      }
+      assertThat(connects).as("the socket factory let no socket connect").isEmpty();
+    } catch (Exception e) {
+      throw new AssertionError(e);
     }
   }
 }

@@ -35,7 +35,7 @@ public final class Bench {
         case "-h", "--help" -> {
           System.out.println(
               "usage: java -jar sightline-bench.jar [--quick] [--root REPO] [--out FILE]"
-                  + " [--only start|emulator|probe|lease|replicas|aks|kubelogin]");
+                  + " [--only start|emulator|probe|lease|replicas|load|aks|kubelogin]");
           return;
         }
         default -> {
@@ -61,7 +61,7 @@ public final class Bench {
 
   /**
    * Every group of figures, or only {@code only} (start, emulator, probe, lease (with run),
-   * replicas, aks, kubelogin) while working on one of them; a full run is what BENCHMARKS.md
+   * replicas, load, aks, kubelogin) while working on one of them; a full run is what BENCHMARKS.md
    * quotes.
    */
   static List<Result> run(BenchContext ctx, String only) throws Exception {
@@ -84,6 +84,9 @@ public final class Bench {
     }
     if (only == null || only.equals("replicas")) {
       results.addAll(ReplicaFigures.run(ctx));
+    }
+    if (only == null || only.equals("load")) {
+      results.addAll(LoadFigures.run(ctx));
     }
     if (only == null || only.equals("aks")) {
       results.addAll(AksFigures.run(ctx));

@@ -24,6 +24,9 @@ public final class EgressSocketFactory extends SocketFactory {
   private final Set<Socket> open; // null when not tracking
   private volatile boolean aborted;
 
+  /** Sees every address a checked socket is about to connect to (tests only; null: none). */
+  private static volatile java.util.function.Consumer<InetSocketAddress> connectObserver;
+
   private EgressSocketFactory(EgressPolicy policy, boolean tracking) {
     this.policy = Objects.requireNonNull(policy, "policy");
     this.open = tracking ? ConcurrentHashMap.newKeySet() : null;
@@ -37,6 +40,17 @@ public final class EgressSocketFactory extends SocketFactory {
   /** A factory for one short-lived operation, whose sockets {@link #closeAll()} can abort. */
   public static EgressSocketFactory tracking(EgressPolicy policy) {
     return new EgressSocketFactory(policy, true);
+  }
+
+  /**
+   * Shows {@code observer} every address that passed the egress check, just before the socket
+   * connects to it, until the returned handle is closed. For tests that must show a refused address
+   * was never connected to (a refusal never reaches the observer).
+   */
+  public static AutoCloseable observeConnects(
+      java.util.function.Consumer<InetSocketAddress> observer) {
+    connectObserver = Objects.requireNonNull(observer, "observer");
+    return () -> connectObserver = null;
   }
 
   public EgressPolicy policy() {
@@ -111,6 +125,10 @@ public final class EgressSocketFactory extends SocketFactory {
       if (aborted) {
         close();
         throw new java.net.SocketException("aborted: the operation's deadline has passed");
+      }
+      java.util.function.Consumer<InetSocketAddress> observer = connectObserver;
+      if (observer != null) {
+        observer.accept(checked);
       }
       super.connect(checked, timeout);
     }

@@ -1,0 +1,303 @@
+package io.sightline.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sightline.server.http.ApiRoute;
+import io.sightline.store.Stores;
+import io.sightline.testing.kube.FakeKubeApiServer;
+import io.sightline.testing.oidc.FakeOidcIssuer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The authorization matrix: every route the server registers × every kind of caller, each a real
+ * request against a real server (H2 store, the Kubernetes emulator, a trusted CI issuer). The
+ * expected outcome of each pair comes from {@link #RULES}, written out here by hand, so a new route
+ * without a rule fails {@link #everyRouteHasARule} with the line to add, and a route whose role is
+ * loosened (or tightened) fails {@link #everyCallerGetsWhatTheRuleSays}.
+ *
+ * <p>Deny means 401 or 403. Allow means anything else except a 5xx (a 400 for an empty body or a
+ * 404 for an absent name is the handler answering, so the caller got past authorization).
+ */
+class AuthorizationMatrixTest {
+
+  /** Who calls. The four roles nest; pipeline and handle are the two non-token identities. */
+  enum Caller {
+    ANONYMOUS,
+    READER,
+    USER,
+    CREATOR,
+    ADMIN,
+    /** A CI's OIDC ID token from a trusted issuer, permitted on the connection. */
+    PIPELINE,
+    /** The {@code slh_…} handle of the lease named in the path (another lease's elsewhere). */
+    HANDLE
+  }
+
+  static final Set<Caller> NOBODY = EnumSet.noneOf(Caller.class);
+
+  /** "METHOD path" → the callers that are let through. Keep in the order of the route table. */
+  static final Map<String, Set<Caller>> RULES = new LinkedHashMap<>();
+
+  static {
+    // Non-API routes: probes, metrics and documents anyone may read.
+    publicRoute("GET /healthz");
+    publicRoute("GET /readyz");
+    publicRoute("GET /metrics");
+    publicRoute("GET /openapi.json");
+    publicRoute("GET /.well-known/openid-configuration");
+    publicRoute("GET /.well-known/jwks.json");
+    // Me, tokens
+    role("GET /api/v1/me", Caller.READER);
+    role("POST /api/v1/tokens", Caller.ADMIN);
+    role("GET /api/v1/tokens", Caller.ADMIN);
+    role("DELETE /api/v1/tokens/{id}", Caller.ADMIN);
+    // Connections
+    role("POST /api/v1/connections", Caller.CREATOR);
+    role("GET /api/v1/connections", Caller.USER);
+    role("POST /api/v1/connections/probe", Caller.USER);
+    role("POST /api/v1/connections/import/azure-devops", Caller.CREATOR);
+    role("GET /api/v1/connections/{name}", Caller.USER);
+    role("PUT /api/v1/connections/{name}", Caller.CREATOR);
+    role("DELETE /api/v1/connections/{name}", Caller.CREATOR);
+    role("POST /api/v1/connections/{name}/verify", Caller.USER);
+    role("GET /api/v1/connections/{name}/verifications", Caller.USER);
+    role("GET /api/v1/connections/{name}/namespaces", Caller.USER);
+    role("POST /api/v1/connections/{name}/harden", Caller.CREATOR);
+    role("GET /api/v1/connections/{name}/aks/clusters", Caller.USER);
+    role("GET /api/v1/connections/{name}/aks/clusters/{resourceGroup}/{cluster}", Caller.USER);
+    // Trust and pipeline permissions
+    role("POST /api/v1/trust", Caller.ADMIN);
+    role("GET /api/v1/trust", Caller.ADMIN);
+    role("GET /api/v1/trust/{name}", Caller.ADMIN);
+    role("DELETE /api/v1/trust/{name}", Caller.ADMIN);
+    role("GET /api/v1/connections/{name}/pipeline-permissions", Caller.USER);
+    role("PUT /api/v1/connections/{name}/pipeline-permissions", Caller.CREATOR);
+    role("PATCH /api/v1/connections/{name}/pipeline-permissions", Caller.CREATOR);
+    // Leases: a pipeline's ID token may only issue; a lease's handle only reads, renews, revokes it
+    role("POST /api/v1/leases", Caller.USER, Caller.PIPELINE);
+    role("GET /api/v1/leases", Caller.READER);
+    role("GET /api/v1/leases/{id}", Caller.READER, Caller.HANDLE);
+    role("DELETE /api/v1/leases/{id}", Caller.USER, Caller.HANDLE);
+    role("POST /api/v1/leases/{id}/renew", Caller.USER, Caller.HANDLE);
+    // Audit, admin, issuer
+    role("GET /api/v1/audit", Caller.READER);
+    role("GET /api/v1/audit/verify", Caller.READER);
+    role("POST /api/v1/admin/rotate-master-key", Caller.ADMIN);
+    role("GET /api/v1/issuer", Caller.READER);
+    role("POST /api/v1/admin/rotate-issuer-key", Caller.ADMIN);
+  }
+
+  static void publicRoute(String key) {
+    RULES.put(key, EnumSet.allOf(Caller.class));
+  }
+
+  /** The route needs {@code minimum} (and every role above it), plus the {@code extra} callers. */
+  static void role(String key, Caller minimum, Caller... extra) {
+    EnumSet<Caller> allowed = EnumSet.noneOf(Caller.class);
+    for (Caller c : List.of(Caller.READER, Caller.USER, Caller.CREATOR, Caller.ADMIN)) {
+      if (c.ordinal() >= minimum.ordinal()) {
+        allowed.add(c);
+      }
+    }
+    allowed.addAll(List.of(extra));
+    RULES.put(key, allowed);
+  }
+
+  /** Bodies that make the allowed callers succeed outright rather than answer 400. */
+  static final Map<String, String> BODIES =
+      Map.of("POST /api/v1/leases", LeaseApiTest.body("prod", "web", 600));
+
+  static final String ABSENT = "matrix-absent";
+
+  @TempDir static Path tmp;
+  static Harness h;
+  static FakeKubeApiServer kube;
+  static FakeOidcIssuer ci;
+  static RouteWalker walker;
+  static final Map<Caller, String> tokens = new LinkedHashMap<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    kube = FakeKubeApiServer.builder().version("1.30").start();
+    ci = FakeOidcIssuer.start();
+    Path bundle = tmp.resolve("issuers-ca.pem");
+    Files.writeString(bundle, ci.caPem(), StandardCharsets.UTF_8);
+    h = new Harness(tmp);
+    h.opener = Stores::open;
+    h.flags.put(ServerConfig.PROBE_RATE, "100000");
+    h.flags.put(ServerConfig.TRUST_CA_FILE, bundle.toString());
+    h.clock.advance(Duration.between(h.clock.instant(), Instant.now()));
+    h.start();
+    walker = new RouteWalker(h);
+    String admin = h.adminToken();
+    tokens.put(Caller.ADMIN, admin);
+    tokens.put(Caller.CREATOR, h.token("creator"));
+    tokens.put(Caller.USER, h.token("user"));
+    tokens.put(Caller.READER, h.token("reader"));
+    Harness.Response r =
+        walker.send(
+            "POST",
+            "/api/v1/connections?timeout=10s",
+            admin,
+            ConnectionProvisioningTest.azureBody("prod", kube.adminKubeconfig(), "web").toString());
+    assertThat(r.status()).as("%s", r).isEqualTo(201);
+    r = walker.send("POST", "/api/v1/trust", admin, TrustApiTest.githubTrust(ci.issuer()));
+    assertThat(r.status()).as("%s", r).isEqualTo(201);
+    r =
+        walker.send(
+            "PUT",
+            "/api/v1/connections/prod/pipeline-permissions",
+            admin,
+            "{\"allPipelines\":true}");
+    assertThat(r.status()).as("%s", r).isEqualTo(200);
+    r = walker.send("POST", "/api/v1/leases", tokens.get(Caller.USER), BODIES.get(key0()));
+    assertThat(r.status()).as("%s", r).isEqualTo(201);
+    otherHandle = r.json().get("handle").asText();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (h != null) {
+      h.close();
+    }
+    if (kube != null) {
+      kube.close();
+    }
+    if (ci != null) {
+      ci.close();
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "every route the server registers has a rule in the matrix, and every rule names a route")
+  void everyRouteHasARule() {
+    List<String> routes = walker.routes();
+    List<String> missing = new ArrayList<>();
+    for (String key : routes) {
+      if (!RULES.containsKey(key)) {
+        String role =
+            walker
+                .declared(key)
+                .map(r -> r.role() == null ? "none (public)" : r.role().wireName())
+                .orElse("not in the ApiRoute table");
+        missing.add(
+            "no authorization rule for \""
+                + key
+                + "\" (declared role: "
+                + role
+                + "): add to AuthorizationMatrixTest.RULES the line  "
+                + suggestedLine(key));
+      }
+    }
+    assertThat(missing).as(String.join("\n", missing)).isEmpty();
+    assertThat(RULES.keySet())
+        .as("rules naming routes the server no longer registers: remove them")
+        .isSubsetOf(routes);
+  }
+
+  @Test
+  @DisplayName(
+      "every caller (anonymous, each role, a pipeline's ID token, a lease handle) is let through"
+          + " exactly the routes its rule allows, and denied (401/403) everywhere else")
+  void everyCallerGetsWhatTheRuleSays() throws Exception {
+    List<String> wrong = new ArrayList<>();
+    int requests = 0;
+    for (String key : walker.routes()) {
+      Set<Caller> allowed = RULES.getOrDefault(key, NOBODY);
+      if (!RULES.containsKey(key)) {
+        continue; // reported by everyRouteHasARule
+      }
+      for (Caller caller : Caller.values()) {
+        Harness.Response r = call(key, caller);
+        requests++;
+        int s = r.status();
+        boolean denied = s == 401 || s == 403;
+        if (s >= 500) {
+          wrong.add(key + " as " + caller + ": server error " + brief(r));
+        } else if (allowed.contains(caller) && denied) {
+          wrong.add(key + " as " + caller + ": expected allow but got " + brief(r));
+        } else if (!allowed.contains(caller) && !denied) {
+          wrong.add(key + " as " + caller + ": expected deny (401/403) but got " + brief(r));
+        }
+      }
+    }
+    assertThat(wrong).as(String.join("\n", wrong)).isEmpty();
+    assertThat(requests).isGreaterThanOrEqualTo(RULES.size() * Caller.values().length);
+  }
+
+  /** One request of {@code caller} to the route {@code key}, with fresh resources where needed. */
+  static Harness.Response call(String key, Caller caller) throws Exception {
+    String method = RouteWalker.method(key);
+    String path = RouteWalker.path(key);
+    Map<String, String> params = new LinkedHashMap<>();
+    String bearer = bearer(caller);
+    if (path.startsWith("/api/v1/leases/{id}")) {
+      // A fresh lease per request: revoking or renewing one never spoils the next caller's.
+      Harness.Response issued =
+          walker.send("POST", "/api/v1/leases", tokens.get(Caller.USER), BODIES.get(key0()));
+      assertThat(issued.status()).as("%s", issued).isEqualTo(201);
+      params.put("id", issued.json().get("id").asText());
+      if (caller == Caller.HANDLE) {
+        bearer = issued.json().get("handle").asText();
+      }
+    } else if (method.equals("GET")) {
+      // Reads go to real objects, so a handler's own checks after the lookup are exercised too.
+      params.put("name", path.startsWith("/api/v1/trust") ? "github" : "prod");
+    }
+    String body = BODIES.get(key);
+    if (body == null && RouteWalker.hasBody(method)) {
+      body = "{}";
+    }
+    return walker.send(method, RouteWalker.fill(path, params, ABSENT), bearer, body);
+  }
+
+  private static String key0() {
+    return "POST /api/v1/leases";
+  }
+
+  /** A handle of a lease no route path names: a handle must not open anything but its own lease. */
+  static String otherHandle;
+
+  /** The bearer value a caller presents (for HANDLE, a handle of an unrelated lease). */
+  static String bearer(Caller caller) throws Exception {
+    switch (caller) {
+      case ANONYMOUS:
+        return null;
+      case PIPELINE:
+        return ci.token(TrustApiTest.SUB, TrustApiTest.AUD, TrustApiTest.GITHUB);
+      case HANDLE:
+        return otherHandle;
+      default:
+        return tokens.get(caller);
+    }
+  }
+
+  static String brief(Harness.Response r) {
+    String s = r.toString();
+    return s.length() > 160 ? s.substring(0, 160) + "…" : s;
+  }
+
+  private String suggestedLine(String key) {
+    ApiRoute declared = walker.declared(key).orElse(null);
+    if (declared == null || declared.role() == null) {
+      return "publicRoute(\"" + key + "\");   (or role(...) if it must not be public)";
+    }
+    return "role(\"" + key + "\", Caller." + declared.role().name() + ");";
+  }
+}

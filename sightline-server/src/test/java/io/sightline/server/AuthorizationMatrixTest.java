@@ -93,13 +93,53 @@ class AuthorizationMatrixTest {
     role("GET /api/v1/leases", Caller.READER);
     role("GET /api/v1/leases/{id}", Caller.READER, Caller.HANDLE);
     role("DELETE /api/v1/leases/{id}", Caller.USER, Caller.HANDLE);
-    role("POST /api/v1/leases/{id}/renew", Caller.USER, Caller.HANDLE);
+    // Renewing hands out a fresh credential: only the lease's holder (the user who took it) or
+    // its handle, no role above takes it over. Revoking: also creators and admins.
+    only("POST /api/v1/leases/{id}/renew", Caller.USER, Caller.HANDLE);
     // Audit, admin, issuer
     role("GET /api/v1/audit", Caller.READER);
     role("GET /api/v1/audit/verify", Caller.READER);
     role("POST /api/v1/admin/rotate-master-key", Caller.ADMIN);
     role("GET /api/v1/issuer", Caller.READER);
     role("POST /api/v1/admin/rotate-issuer-key", Caller.ADMIN);
+
+    // Environments (issue 8). Writes need role user plus creator or the environment's own grant
+    // (for an absent environment the handler answers 404, past authorization). Deployments are
+    // requested by users or permitted pipelines; claim/finish/cancel also take the deployment's
+    // claim handle, approvals are decided by the approvers a check names (role reader at least).
+    role("POST /api/v1/environments", Caller.CREATOR);
+    role("GET /api/v1/environments", Caller.READER);
+    role("GET /api/v1/environments/{name}", Caller.READER);
+    role("PUT /api/v1/environments/{name}", Caller.USER);
+    role("DELETE /api/v1/environments/{name}", Caller.USER);
+    role("GET /api/v1/environments/{name}/resources", Caller.READER);
+    role("POST /api/v1/environments/{name}/resources", Caller.USER);
+    role("DELETE /api/v1/environments/{name}/resources/{resource}", Caller.USER);
+    role("GET /api/v1/environments/{name}/checks", Caller.READER);
+    role("POST /api/v1/environments/{name}/checks", Caller.USER);
+    role("DELETE /api/v1/environments/{name}/checks/{check}", Caller.USER);
+    role("GET /api/v1/environments/{name}/resources/{resource}/deployments", Caller.READER);
+    role("GET /api/v1/environments/{name}/deployments", Caller.READER);
+    role("POST /api/v1/environments/{name}/deployments", Caller.USER, Caller.PIPELINE);
+    role("GET /api/v1/deployments/{id}", Caller.READER);
+    // Only the deployment's one-shot claim handle (sld_…) claims its lease; finishing or
+    // cancelling: that handle, or a creator for someone else's deployment.
+    only("POST /api/v1/deployments/{id}/claim");
+    role("POST /api/v1/deployments/{id}/finish", Caller.CREATOR);
+    role("POST /api/v1/deployments/{id}/cancel", Caller.CREATOR);
+    role("GET /api/v1/approvals", Caller.READER);
+    role("GET /api/v1/approvals/{id}", Caller.READER);
+    role("POST /api/v1/approvals/{id}", Caller.READER);
+    role("GET /api/v1/connections/{name}/checks", Caller.USER);
+    role("POST /api/v1/connections/{name}/checks", Caller.CREATOR);
+    role("DELETE /api/v1/connections/{name}/checks/{check}", Caller.CREATOR);
+  }
+
+  /** Exactly {@code callers}, whatever their role's rank. */
+  static void only(String key, Caller... callers) {
+    EnumSet<Caller> allowed = EnumSet.noneOf(Caller.class);
+    allowed.addAll(List.of(callers));
+    RULES.put(key, allowed);
   }
 
   static void publicRoute(String key) {

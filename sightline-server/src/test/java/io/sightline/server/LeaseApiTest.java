@@ -354,6 +354,34 @@ class LeaseApiTest {
   }
 
   @Test
+  @DisplayName(
+      "another user can neither renew nor revoke my lease; a creator may revoke it, never renew it")
+  void onlyTheHolderRenews() throws Exception {
+    JsonNode mine = lease(user, body("prod", "web", null), null).json();
+    String id = mine.get("id").asText();
+    Harness.Response t =
+        h.post("/api/v1/tokens", h.adminToken(), "{\"name\":\"t-user2\",\"role\":\"user\"}");
+    assertThat(t.status()).as("%s", t).isEqualTo(201);
+    String otherUser = t.json().get("token").asText();
+
+    Harness.Response renew = post("/api/v1/leases/" + id + "/renew", otherUser, "{}");
+    assertThat(renew.status()).as("%s", renew).isEqualTo(403);
+    assertThat(renew.json().get("code").asText()).isEqualTo("LEASE_NOT_YOURS");
+    assertThat(renew.json().get("detail").asText()).contains("t-user", "lease handle");
+    assertThat(h.delete("/api/v1/leases/" + id, otherUser).status()).isEqualTo(403);
+    assertThat(post("/api/v1/leases/" + id + "/renew", creator, "{}").status())
+        .as("a creator cannot take over a lease's credential either")
+        .isEqualTo(403);
+    assertThat(whoami(mine.get("token").asText())[0]).as("still valid").isEqualTo(201);
+
+    assertThat(post("/api/v1/leases/" + id + "/renew", user, "{}").status())
+        .as("the caller it was issued to")
+        .isEqualTo(200);
+    assertThat(h.delete("/api/v1/leases/" + id, creator).status()).isEqualTo(204);
+    assertThat(whoami(mine.get("token").asText())[0]).isEqualTo(401);
+  }
+
+  @Test
   @DisplayName("a lease handle reads, renews and revokes its own lease, and nothing else")
   void handleScope() throws Exception {
     JsonNode mine = lease(user, body("prod", "web", null), null).json();

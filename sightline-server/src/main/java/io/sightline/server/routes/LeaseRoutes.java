@@ -140,14 +140,16 @@ public final class LeaseRoutes {
         ApiRoute.delete(
                 LEASE_PATH,
                 Role.USER,
-                "Revoke a lease: delete its bound Secret (idempotent; role user, or the handle);"
-                    + " an azurerm lease is marked revoked and answers why its token still works")
+                "Revoke a lease: delete its bound Secret (idempotent; its handle, the caller it was"
+                    + " issued to, or role creator); an azurerm lease is marked revoked and answers"
+                    + " why its token still works")
             .returns(200, LeaseRevoked.class)
             .handle(r::revoke),
         ApiRoute.post(
                 RENEW_PATH,
                 Role.USER,
-                "Renew a lease: a fresh token bound to the same Secret (role user, or the handle)")
+                "Renew a lease: a fresh token bound to the same Secret (its handle, or the caller"
+                    + " it was issued to)")
             .body(LeaseRenew.class)
             .returns(LeaseIssued.class)
             .handle(r::renew));
@@ -306,10 +308,40 @@ public final class LeaseRoutes {
     return view(leases.get(c.pathParam("id")));
   }
 
+  /**
+   * Only whoever holds a lease may act on it: its handle, or the principal or pipeline identity it
+   * was issued to. Renewing hands out a fresh credential, so nobody else may (an environment's
+   * checks gate the credential, and renewing someone's approved lease would bypass them); revoking
+   * only ends access, so creators and admins may also revoke any lease.
+   */
+  private static void requireHolder(Call c, Caller caller, LeaseRecord l, boolean renew) {
+    if (caller.isHandle() || caller.name().equals(l.principal())) {
+      return;
+    }
+    if (!renew && caller.pipeline() == null && c.principal() != null) {
+      if (c.principal().has(Role.CREATOR)) {
+        return;
+      }
+    }
+    throw SightlineException.forbidden(
+        "LEASE_NOT_YOURS",
+        "lease "
+            + l.id()
+            + " was issued to "
+            + l.principal()
+            + ": "
+            + (renew
+                ? "renew it with its lease handle (slh_…) or as that caller"
+                : "revoke it with its lease handle (slh_…), as that caller, or with role creator"));
+  }
+
   private Object revoke(Call c) {
     String id = c.pathParam("id");
+    Caller caller = caller(c);
+    LeaseRecord held = leases.get(id);
+    requireHolder(c, caller, held, false);
     if (azure != null) {
-      LeaseRecord l = leases.get(id);
+      LeaseRecord l = held;
       if (AzureLeases.handles(l)) {
         List<String> warnings = azure.revoke(caller(c), id, c.requestId());
         c.context().status(200);
@@ -322,7 +354,9 @@ public final class LeaseRoutes {
 
   private Object renew(Call c) {
     LeaseRenew body = c.optionalBody(LeaseRenew.class);
-    if (azure != null && AzureLeases.handles(leases.get(c.pathParam("id")))) {
+    LeaseRecord held = leases.get(c.pathParam("id"));
+    requireHolder(c, caller(c), held, true);
+    if (azure != null && AzureLeases.handles(held)) {
       return issued(
           azure.renew(
               caller(c),

@@ -105,6 +105,7 @@ public final class SightlineServer implements AutoCloseable {
   private ClusterProber prober;
   private LeaseService leases;
   private IdTokenVerifier idTokens;
+  private io.sightline.server.ui.WebUi webUi;
 
   /**
    * A token naming an unknown kid makes the server refetch that issuer's JWKS at most this often.
@@ -518,11 +519,21 @@ public final class SightlineServer implements AutoCloseable {
             (handle, ctx) -> LeaseRoutes.authenticateHandle(routesStore, handle, ctx),
             (token, ctx) -> LeaseRoutes.authenticateIdToken(verifier, token, ctx),
             meters);
+    webUi =
+        new io.sightline.server.ui.WebUi(
+            store,
+            clock,
+            tls != null
+                || (config.publicUrl() != null
+                    && "https".equalsIgnoreCase(config.publicUrl().getScheme())),
+            new io.sightline.server.http.ApiCalls(routes, http.json()));
+    http.htmlNotFound(webUi::notFound);
     String[] openApi = new String[1];
     app =
         Javalin.create(
             cfg -> {
               http.install(cfg, routes);
+              webUi.install(cfg);
               cfg.jetty.host = config.bind();
               cfg.jetty.port = config.port();
               if (tls != null) {
@@ -627,6 +638,10 @@ public final class SightlineServer implements AutoCloseable {
       }
       app = null;
     }
+    if (webUi != null) {
+      webUi.close();
+      webUi = null;
+    }
     if (leases != null) {
       leases.close();
       leases = null;
@@ -680,6 +695,11 @@ public final class SightlineServer implements AutoCloseable {
     return app.unsafe.internalRouter.allHttpHandlers().stream()
         .map(p -> p.endpoint.method.name() + " " + p.endpoint.path)
         .toList();
+  }
+
+  /** The web UI's routes and the API routes each calls (for the authorization matrix). */
+  public List<io.sightline.server.ui.WebUi.UiRoute> uiRoutes() {
+    return webUi == null ? List.of() : webUi.pages();
   }
 
   /** The lease service (tests run its reaper on demand). */

@@ -120,6 +120,12 @@ final class FakeStore implements Store, StoreTx, ApiTokens, AuditLog {
   }
 
   @Override
+  public io.sightline.store.WebSessions webSessions() {
+    throw new UnsupportedOperationException(
+        "the fake store has no web sessions; use the embedded store");
+  }
+
+  @Override
   public io.sightline.store.Leases leases() {
     throw new UnsupportedOperationException("the fake store has no leases; use the embedded store");
   }

@@ -18,6 +18,9 @@ public interface StoreTx {
   /** The OIDC issuer's signing key set (sealed; one document shared by every replica). */
   IssuerKeys issuerKeys();
 
+  /** Web UI sessions (only their hashes), bound to the API token they were signed in with. */
+  WebSessions webSessions();
+
   /** Envelope encryption whose data keys are written in this transaction. */
   Sealer sealer();
 }

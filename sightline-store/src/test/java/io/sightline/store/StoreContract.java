@@ -77,6 +77,52 @@ abstract class StoreContract {
         .withHandle(h -> h.createQuery("SELECT COUNT(*) FROM " + table).mapTo(Long.class).one());
   }
 
+  // ---------------------------------------------------------------- web sessions
+
+  @Test
+  @DisplayName(
+      "a web session is sls_ + 256 random bits, stored only hashed, expires, ends on sign-out and"
+          + " with its API token")
+  void webSessionsAreStoredHashedAndEnd() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    CreatedToken token =
+        store.transact(
+            (StoreTx tx) ->
+                tx.tokens().create("alice", Role.USER, List.of(), Duration.ofDays(1), "admin"));
+    WebSessions.CreatedSession created =
+        store.transact(
+            (StoreTx tx) ->
+                tx.webSessions().create(token.token().id(), T0.plus(Duration.ofHours(8))));
+    String value = created.value().reveal();
+    assertThat(value).startsWith("sls_");
+    assertThat(Base64.getUrlDecoder().decode(value.substring(4))).hasSize(32);
+    assertThat(created.value().toString()).doesNotContain(value);
+
+    Optional<WebSessions.WebSession> found =
+        store.transact((StoreTx tx) -> tx.webSessions().find(value, clock.instant()));
+    assertThat(found).isPresent();
+    assertThat(found.get().tokenId()).isEqualTo(token.token().id());
+    assertThat(found.get().expiresAt()).isEqualTo(T0.plus(Duration.ofHours(8)));
+    assertThat(store.transact((StoreTx tx) -> tx.webSessions().find(value + "x", T0))).isEmpty();
+    assertThat(store.transact((StoreTx tx) -> tx.webSessions().find(null, T0))).isEmpty();
+    assertThat(
+            store.transact(
+                (StoreTx tx) -> tx.webSessions().find(value, T0.plus(Duration.ofHours(8)))))
+        .as("expired at expiresAt")
+        .isEmpty();
+
+    String stored =
+        ((JdbiStore) store)
+            .jdbi()
+            .withHandle(
+                h -> h.createQuery("SELECT * FROM web_sessions").mapToMap().list().toString());
+    assertThat(stored).doesNotContain(value).doesNotContain(value.substring(4));
+
+    assertThat(store.transact((StoreTx tx) -> tx.webSessions().end(value))).isTrue();
+    assertThat(store.transact((StoreTx tx) -> tx.webSessions().find(value, T0))).isEmpty();
+    assertThat(store.transact((StoreTx tx) -> tx.webSessions().end(value))).isFalse();
+  }
+
   // ---------------------------------------------------------------- tokens
 
   @Test

@@ -85,6 +85,13 @@ public final class HttpApp {
     return json;
   }
 
+  private Handler htmlNotFound;
+
+  /** Answers 404s under {@code /} and {@code /ui/} with the web UI's page, not problem+json. */
+  public void htmlNotFound(Handler handler) {
+    this.htmlNotFound = handler;
+  }
+
   /** Installs the shared machinery and {@code routes} on a Javalin config. */
   public void install(JavalinConfig config, List<ApiRoute> routes) {
     config.jsonMapper(new JavalinJackson(json.objectMapper(), false));
@@ -129,6 +136,12 @@ public final class HttpApp {
     config.routes.error(
         404,
         ctx -> {
+          if ((ctx.result() == null || ctx.result().isEmpty())
+              && htmlNotFound != null
+              && (ctx.path().equals("/") || ctx.path().startsWith("/ui/"))) {
+            htmlNotFound.handle(ctx);
+            return;
+          }
           if (ctx.result() == null || ctx.result().isEmpty()) {
             write(
                 ctx,
@@ -189,8 +202,19 @@ public final class HttpApp {
                   + " in the server's debug log)");
     }
     Principal p = principal.get();
+    attach(ctx, p);
+    requireRole(p, required);
+    return p;
+  }
+
+  /** Records {@code p} as the caller of this request (access log, MDC {@code principal}). */
+  public static void attach(Context ctx, Principal p) {
     ctx.attribute(PRINCIPAL_ATTRIBUTE, p);
     MDC.put(MDC_PRINCIPAL, p.name());
+  }
+
+  /** The one role check of every route, over HTTP and in-process ({@link ApiCalls}). */
+  static void requireRole(Principal p, Role required) {
     if (!p.has(required)) {
       log.debug("{} (role {}) needs role {}", p.name(), p.role().wireName(), required.wireName());
       throw SightlineException.forbidden(
@@ -200,7 +224,6 @@ public final class HttpApp {
               + " role (or higher); the caller has "
               + p.role().wireName());
     }
-    return p;
   }
 
   private static SightlineException unauthorized(String detail) {

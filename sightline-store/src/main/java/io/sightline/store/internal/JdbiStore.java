@@ -449,5 +449,10 @@ public final class JdbiStore implements Store {
     public IssuerKeys issuerKeys() {
       return new JdbiIssuerKeys(handle, sealer(), clock);
     }
+
+    @Override
+    public io.sightline.store.WebSessions webSessions() {
+      return new JdbiWebSessions(handle, clock);
+    }
   }
 }

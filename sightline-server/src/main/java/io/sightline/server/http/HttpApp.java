@@ -85,10 +85,10 @@ public final class HttpApp {
     return json;
   }
 
-  private Handler htmlNotFound;
+  private java.util.function.Consumer<Context> htmlNotFound;
 
   /** Answers 404s under {@code /} and {@code /ui/} with the web UI's page, not problem+json. */
-  public void htmlNotFound(Handler handler) {
+  public void htmlNotFound(java.util.function.Consumer<Context> handler) {
     this.htmlNotFound = handler;
   }
 
@@ -116,6 +116,10 @@ public final class HttpApp {
         HttpResponseException.class,
         (e, ctx) -> {
           int status = e.getStatus();
+          if (status == 404 && htmlNotFound != null && isUiPath(ctx)) {
+            htmlNotFound.accept(ctx);
+            return;
+          }
           String code =
               switch (status) {
                 case 404 -> "NOT_FOUND";
@@ -138,8 +142,8 @@ public final class HttpApp {
         ctx -> {
           if ((ctx.result() == null || ctx.result().isEmpty())
               && htmlNotFound != null
-              && (ctx.path().equals("/") || ctx.path().startsWith("/ui/"))) {
-            htmlNotFound.handle(ctx);
+              && isUiPath(ctx)) {
+            htmlNotFound.accept(ctx);
             return;
           }
           if (ctx.result() == null || ctx.result().isEmpty()) {
@@ -151,6 +155,10 @@ public final class HttpApp {
           }
         });
     config.requestLogger.http(this::logRequest);
+  }
+
+  private static boolean isUiPath(Context ctx) {
+    return ctx.path().equals("/") || ctx.path().startsWith("/ui/");
   }
 
   private Handler wrap(ApiRoute route) {

@@ -724,7 +724,8 @@ final class ConnectionPages {
         h.close("li");
       }
       h.close("ul");
-    } else if (probe.path("namespacesForbidden").asBoolean()) {
+    } else if (probe.path("namespacesForbidden").asBoolean()
+        && !probe.path("warnings").toString().contains("FORBIDDEN_NAMESPACES")) {
       h.el(
           "p",
           "This credential may not list namespaces: type the namespace instead.",

@@ -15,6 +15,17 @@ import java.util.regex.Pattern;
  */
 public final class Html {
   private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]*");
+  private static final java.util.Set<String> BOOLEAN =
+      java.util.Set.of(
+          "required",
+          "checked",
+          "selected",
+          "disabled",
+          "hidden",
+          "autofocus",
+          "defer",
+          "readonly",
+          "multiple");
 
   private final StringBuilder out = new StringBuilder();
 
@@ -130,7 +141,7 @@ public final class Html {
         continue;
       }
       out.append(' ').append(n);
-      if (!v.equals(n)) {
+      if (!(BOOLEAN.contains(n) && v.equals(n))) {
         out.append("=\"").append(escape(v)).append('"');
       }
     }

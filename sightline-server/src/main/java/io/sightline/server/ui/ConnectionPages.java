@@ -902,7 +902,7 @@ final class ConnectionPages {
     h.el("h2", "Settings");
     h.open("dl", "class", "facts");
     fact(h, "Kind", c.path("kind").asText());
-    fact(h, kind.typeField(), type);
+    fact(h, kind.isAzureRm() ? "Scheme" : "Authorization type", type);
     fact(
         h,
         "Verified",

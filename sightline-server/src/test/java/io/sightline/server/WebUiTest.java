@@ -426,6 +426,14 @@ class WebUiTest {
             .map(r -> r.method().name() + " " + r.path())
             .collect(Collectors.toSet());
     assertThat(h.server.uiRoutes()).allSatisfy(r -> assertThat(api).containsAll(r.calls()));
+    var listed =
+        h.server.uiRoutes().stream()
+            .map(r -> r.method() + " " + r.path())
+            .collect(Collectors.toSet());
+    assertThat(h.server.registeredHandlers())
+        .filteredOn(s -> s.contains(" /ui") || s.endsWith(" /"))
+        .as("every UI handler is listed for the authorization matrix")
+        .allSatisfy(s -> assertThat(listed).contains(s));
   }
 
   private static int closedPort() throws Exception {

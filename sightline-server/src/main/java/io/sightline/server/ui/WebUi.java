@@ -85,12 +85,16 @@ public final class WebUi implements AutoCloseable {
     cfg.routes.post("/ui/sign-out", this::signOut);
     pages.add(
         new UiRoute("GET", "/", "Sign-in form, or the connections when signed in", List.of()));
+    pages.add(new UiRoute("GET", "/ui", "As GET /", List.of()));
     pages.add(new UiRoute("GET", "/ui/sign-in", "Sign-in form (API token)", List.of()));
     pages.add(new UiRoute("POST", "/ui/sign-in", "Exchange an API token for a session", List.of()));
     pages.add(new UiRoute("POST", "/ui/sign-out", "End the session", List.of()));
     pages.add(new UiRoute("GET", "/ui/static/{file}", "The UI's CSS and script", List.of()));
 
     new ConnectionPages(this, probes).install(cfg);
+    if (environments) {
+      new EnvironmentPages(this).install(cfg);
+    }
     new ActivityPages(this).install(cfg);
   }
 

@@ -183,6 +183,12 @@ class WebUiBrowserIT {
         .contains("•••••••• (set; write-only)")
         .contains("The connection is saved.");
     shot("05-connection-detail");
+    String detailUrl = driver.getCurrentUrl();
+    driver.findElement(By.cssSelector("#verify button[value=probe]")).click();
+    waitUpTo(15).until(ExpectedConditions.presenceOfElementLocated(By.id("namespaces")));
+    assertThat(driver.findElement(By.id("namespaces")).getText()).contains("payments");
+    assertThat(driver.getCurrentUrl()).as("verified in place, streamed").isEqualTo(detailUrl);
+    shot("05b-connection-verified", "probe-result");
     open("/ui/connections");
     assertThat(driver.findElement(By.cssSelector("tr[data-connection=dev]")).getText())
         .contains("kubernetes")

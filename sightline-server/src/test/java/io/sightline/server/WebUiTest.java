@@ -19,7 +19,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,35 +32,32 @@ class WebUiTest {
   private static final String CANARY = "canary-7f3a9c1e5b";
   private static FakeKubeApiServer kube;
 
-  @TempDir Path tmp;
-  Harness h;
+  @TempDir static Path tmp;
+  static Harness h;
   Browser browser;
 
   @BeforeAll
-  static void startCluster() {
+  static void start() {
     kube = FakeKubeApiServer.builder().version("1.30").start();
     kube.createObject(
         "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"web\"}}");
     kube.addStaticToken(CANARY, "canary-user", "system:masters");
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    kube.close();
-  }
-
-  @BeforeEach
-  void start() throws Exception {
     h = new Harness(tmp);
     h.opener = Stores::open;
     h.flags.put(ServerConfig.PROBE_RATE, "10000");
     h.start();
-    browser = new Browser(h.server.url());
   }
 
-  @AfterEach
-  void stop() {
+  @AfterAll
+  static void stop() {
     h.close();
+    kube.close();
+  }
+
+  /** Each test is a browser of its own (its own cookies) on the class's one server. */
+  @BeforeEach
+  void newBrowser() {
+    browser = new Browser(h.server.url());
   }
 
   /** A cookie-keeping client that does not follow redirects (tests look at them). */
@@ -151,7 +147,7 @@ class WebUiTest {
 
     HttpResponse<String> list = browser.get("/ui/connections");
     assertThat(list.statusCode()).isEqualTo(200);
-    assertThat(list.body()).contains("admin (admin)").contains("No connections yet");
+    assertThat(list.body()).contains("admin (admin)").contains("New connection");
     assertThat(list.body()).doesNotContain(h.adminToken());
     assertThat(h.get("/api/v1/audit?action=ui.signin", h.adminToken()).body())
         .contains("\"actor\":\"admin\"");
@@ -298,6 +294,12 @@ class WebUiTest {
     HttpResponse<String> list = browser.get("/ui/connections");
     assertThat(list.body()).contains("data-connection=\"dev\"").contains("verified");
 
+    HttpResponse<String> streamed =
+        browser.post("/ui/connections/dev/verify-stream", form("csrf", csrf));
+    assertThat(streamed.body())
+        .contains("{\"type\":\"ended\",\"step\":\"authenticate\",\"status\":\"ok\"")
+        .contains("Reached the cluster")
+        .doesNotContain(CANARY);
     HttpResponse<String> verified = browser.post("/ui/connections/dev/verify", form("csrf", csrf));
     assertThat(verified.body())
         .contains("Reached the cluster")

@@ -100,6 +100,13 @@ final class ConnectionPages {
         this::verify);
     ui.page(
         cfg,
+        HandlerType.POST,
+        "/ui/connections/{name}/verify-stream",
+        "Verify a saved connection, streaming each step as it happens (NDJSON, for the script)",
+        List.of("POST " + VERIFY, "GET " + ONE),
+        this::verifyStream);
+    ui.page(
+        cfg,
         HandlerType.GET,
         "/ui/connections/{name}/aks",
         "AKS pickers of an azurerm connection: resource group, cluster, facts and recommendation",
@@ -181,6 +188,15 @@ final class ConnectionPages {
     String kind = fromForm ? r.form("kind") : r.param("kind");
     String type = fromForm ? r.form("type") : r.param("type");
     return ConnectionKind.fromWire(kind, type);
+  }
+
+  /** The kind of a connection as the API shows it. */
+  private static ConnectionKind kindOf(JsonNode c) {
+    return ConnectionKind.fromWire(
+        c.path("kind").asText(),
+        c.hasNonNull("authorizationType")
+            ? c.path("authorizationType").asText()
+            : c.path("scheme").asText());
   }
 
   private void newForm(UiRequest r) throws Exception {
@@ -589,7 +605,7 @@ final class ConnectionPages {
                 body(r, kind));
         r.render(
             "Probe " + kind.authorizationType(),
-            wizard(r, kind, values, result(r, kind, probe), null));
+            wizard(r, kind, values, result(r, kind, probe, false), null));
         return;
       }
       boolean verify = !action.equals("save-unverified");
@@ -606,7 +622,7 @@ final class ConnectionPages {
         throw e;
       }
       Object probe = Layout.probeOf(e);
-      Html panel = probe == null ? null : result(r, kind, JSON.valueToTree(probe));
+      Html panel = probe == null ? null : result(r, kind, JSON.valueToTree(probe), false);
       r.render(
           e.status(),
           "New " + kind.authorizationType() + " connection",
@@ -618,7 +634,7 @@ final class ConnectionPages {
    * A probe's answer: its steps, then the namespaces (to pick) or the diagnosis, its hint and the
    * ways out.
    */
-  private Html result(UiRequest r, ConnectionKind kind, JsonNode probe) {
+  private Html result(UiRequest r, ConnectionKind kind, JsonNode probe, boolean saved) {
     boolean ok = probe.path("ok").asBoolean();
     Html h =
         new Html()
@@ -750,6 +766,41 @@ final class ConnectionPages {
     ConnectionKind kind = kindOf(r, true);
     ObjectNode body = body(r, kind);
     String deadline = timeout(r);
+    stream(
+        r,
+        () -> r.call(HandlerType.POST, PROBE, Map.of(), UiRequest.map("timeout", deadline), body),
+        probe -> result(r, kind, probe, false));
+  }
+
+  private void verifyStream(UiRequest r) throws Exception {
+    String name = r.ctx.pathParam("name");
+    ConnectionKind kind = kindOf(r.get(ONE, Map.of("name", name), Map.of()));
+    String deadline = r.form("timeout") == null ? null : timeout(r);
+    stream(
+        r,
+        () ->
+            r.call(
+                HandlerType.POST,
+                VERIFY,
+                Map.of("name", name),
+                UiRequest.map("timeout", deadline),
+                null),
+        probe -> result(r, kind, probe, true));
+  }
+
+  /** What a streamed call does: the API call, run while its probe's steps are heard. */
+  @FunctionalInterface
+  private interface ApiWork {
+    JsonNode run() throws Exception;
+  }
+
+  /**
+   * Runs {@code work} (an API call that probes) on a worker while this request streams the probe's
+   * steps as NDJSON lines ({@code started}, {@code ended}), then one {@code result} line with the
+   * rendered answer (or the problem).
+   */
+  private void stream(UiRequest r, ApiWork work, java.util.function.Function<JsonNode, Html> render)
+      throws Exception {
     BlockingQueue<ObjectNode> events = new LinkedBlockingQueue<>();
     ProbeProgress progress =
         new ProbeProgress() {
@@ -779,12 +830,7 @@ final class ConnectionPages {
                     progress,
                     () -> {
                       try {
-                        return r.call(
-                            HandlerType.POST,
-                            PROBE,
-                            Map.of(),
-                            UiRequest.map("timeout", deadline),
-                            body);
+                        return work.run();
                       } catch (RuntimeException e) {
                         throw e;
                       } catch (Exception e) {
@@ -804,11 +850,11 @@ final class ConnectionPages {
     }
     Html html;
     try {
-      html = result(r, kind, answer.get());
+      html = render.apply(answer.get());
     } catch (java.util.concurrent.ExecutionException e) {
       if (e.getCause() instanceof SightlineException se && se.isUserError()) {
         Object probe = Layout.probeOf(se);
-        html = probe == null ? Layout.problem(se) : result(r, kind, JSON.valueToTree(probe));
+        html = probe == null ? Layout.problem(se) : render.apply(JSON.valueToTree(probe));
       } else {
         throw e.getCause() instanceof Exception x ? x : e;
       }
@@ -844,14 +890,8 @@ final class ConnectionPages {
       detail(r, Layout.problem(e));
       return;
     }
-    JsonNode c = r.get(ONE, Map.of("name", name), Map.of());
-    ConnectionKind kind =
-        ConnectionKind.fromWire(
-            c.path("kind").asText(),
-            c.hasNonNull("authorizationType")
-                ? c.path("authorizationType").asText()
-                : c.path("scheme").asText());
-    detail(r, result(r, kind, probe));
+    ConnectionKind kind = kindOf(r.get(ONE, Map.of("name", name), Map.of()));
+    detail(r, result(r, kind, probe, true));
   }
 
   private void detail(UiRequest r, Html panel) throws Exception {
@@ -869,12 +909,23 @@ final class ConnectionPages {
     }
     h.open("div", "class", "actions");
     h.add(
-        r.form(Html.path("/ui/connections/", name) + "/verify", "data-busy", "data-busy")
+        r.form(
+                Html.path("/ui/connections/", name) + "/verify",
+                "data-busy",
+                "data-busy",
+                "id",
+                "verify",
+                "data-probe",
+                Html.path("/ui/connections/", name) + "/verify-stream")
             .el(
                 "button",
                 kind.isAzureRm() ? "Verify sign-in" : "Verify and list namespaces",
                 "type",
                 "submit",
+                "name",
+                "action",
+                "value",
+                "probe",
                 "data-busy-label",
                 "Probing…")
             .el(
@@ -895,9 +946,8 @@ final class ConnectionPages {
           "button secondary");
     }
     h.close("div");
-    if (panel != null) {
-      h.add(panel);
-    }
+    h.open("div", "id", "probe-result", "aria-live", "polite").add(panel).close("div");
+    h.add(liveTemplate());
 
     h.el("h2", "Settings");
     h.open("dl", "class", "facts");

@@ -294,6 +294,21 @@ class WebUiTest {
     HttpResponse<String> list = browser.get("/ui/connections");
     assertThat(list.body()).contains("data-connection=\"dev\"").contains("verified");
 
+    HttpResponse<String> permitted =
+        browser.post(
+            "/ui/connections/dev/pipeline-permissions",
+            form("csrf", csrf, "pipelines", "github:org/app@refs/heads/main\n"));
+    assertThat(permitted.statusCode()).as(permitted.body()).isEqualTo(303);
+    assertThat(h.get("/api/v1/connections/dev/pipeline-permissions", h.adminToken()).body())
+        .contains("github:org/app@refs/heads/main");
+    assertThat(browser.get("/ui/connections/dev").body())
+        .contains("<code>github:org/app@refs/heads/main</code>");
+    HttpResponse<String> refused =
+        browser.post(
+            "/ui/connections/dev/pipeline-permissions",
+            form("csrf", csrf, "pipelines", "not a pattern"));
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(refused.body()).contains("pipelines");
     HttpResponse<String> streamed =
         browser.post("/ui/connections/dev/verify-stream", form("csrf", csrf));
     assertThat(streamed.body())

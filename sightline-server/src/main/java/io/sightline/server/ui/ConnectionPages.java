@@ -43,6 +43,7 @@ final class ConnectionPages {
   private static final String AKS = ONE + "/aks/clusters";
   private static final String AKS_ONE = ONE + "/aks/clusters/{resourceGroup}/{cluster}";
   private static final String LEASES = "/api/v1/leases";
+  private static final String PERMISSIONS = ONE + "/pipeline-permissions";
   private static final List<String> RESERVED =
       List.of("name", "description", "kind", "type", "action", "csrf", "timeout");
 
@@ -105,6 +106,13 @@ final class ConnectionPages {
         "Verify a saved connection, streaming each step as it happens (NDJSON, for the script)",
         List.of("POST " + VERIFY, "GET " + ONE),
         this::verifyStream);
+    ui.page(
+        cfg,
+        HandlerType.POST,
+        "/ui/connections/{name}/pipeline-permissions",
+        "Replace which pipeline identities may use a connection",
+        List.of("PUT " + PERMISSIONS),
+        this::permissions);
     ui.page(
         cfg,
         HandlerType.GET,
@@ -1041,6 +1049,59 @@ final class ConnectionPages {
       h.close("ul");
     }
 
+    h.add(
+        r.form(
+            Html.path("/ui/connections/", name) + "/pipeline-permissions",
+            "class",
+            "stack",
+            "id",
+            "permissions"));
+    h.open("div", "class", "field check");
+    h.empty(
+        "input",
+        "type",
+        "checkbox",
+        "id",
+        "f-allPipelines",
+        "name",
+        "allPipelines",
+        "value",
+        "true",
+        "checked",
+        perms.path("allPipelines").asBoolean() ? "checked" : null);
+    h.text(" ").el("label", "Every pipeline from a trusted issuer", "for", "f-allPipelines");
+    h.close("div");
+    h.open("div", "class", "field");
+    h.el("label", "Pipeline identity patterns (one per line)", "for", "f-pipelines");
+    List<String> patterns = new ArrayList<>();
+    perms.path("pipelines").forEach(p -> patterns.add(p.asText()));
+    h.open(
+            "textarea",
+            "id",
+            "f-pipelines",
+            "name",
+            "pipelines",
+            "rows",
+            "3",
+            "spellcheck",
+            "false",
+            "aria-describedby",
+            "h-pipelines")
+        .text(String.join("\n", patterns))
+        .close("textarea");
+    h.el(
+        "span",
+        "e.g. github:org/app@refs/heads/main or gitlab:group/project@refs/heads/*",
+        "class",
+        "help",
+        "id",
+        "h-pipelines");
+    h.close("div");
+    h.open("div", "class", "actions")
+        .el("button", "Save pipeline permissions", "type", "submit", "class", "secondary")
+        .close("div");
+    h.close("form");
+
     h.el("h2", "Active leases");
     try {
       JsonNode leases = r.get(LEASES, Map.of(), Map.of("active", "true", "limit", "1000"));
@@ -1081,6 +1142,24 @@ final class ConnectionPages {
             ? new Html().el("p", "Never verified.", "class", "muted")
             : Layout.table(null, List.of("When", "Result", "Diagnosis", "Detail"), rows));
     r.render("Connection " + name, h);
+  }
+
+  private void permissions(UiRequest r) throws Exception {
+    String name = r.ctx.pathParam("name");
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("allPipelines", "true".equals(r.form("allPipelines")));
+    List<String> patterns = new ArrayList<>();
+    String text = r.ctx.formParam("pipelines");
+    if (text != null) {
+      for (String line : text.split("[\\r\\n]+")) {
+        if (!line.isBlank()) {
+          patterns.add(line.strip());
+        }
+      }
+    }
+    body.put("pipelines", patterns);
+    r.call(HandlerType.PUT, PERMISSIONS, Map.of("name", name), body);
+    r.redirect(Html.path("/ui/connections/", name) + "?notice=saved");
   }
 
   private static void fact(Html h, String k, String v) {

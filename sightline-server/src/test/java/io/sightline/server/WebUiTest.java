@@ -227,8 +227,11 @@ class WebUiTest {
   }
 
   @Test
-  void aReaderSeesTheApisRoleProblemNotTheConnections() throws Exception {
-    browser.signIn(h.token("reader"));
+  void aReaderStartsOnTheLeasesAndSeesTheApisRoleProblemOnTheConnections() throws Exception {
+    String page = browser.get("/").body();
+    HttpResponse<String> in =
+        browser.post("/ui/sign-in", form("csrf", Browser.csrf(page), "token", h.token("reader")));
+    assertThat(in.headers().firstValue("Location")).contains("/ui/leases");
     HttpResponse<String> r = browser.get("/ui/connections");
     assertThat(r.statusCode()).isEqualTo(403);
     assertThat(r.body()).contains("ROLE_REQUIRED").contains("this needs the user role");

@@ -86,12 +86,14 @@ final class UiSessions {
 
   /**
    * Signs in with {@code presentedToken}: a new session (audited as {@code ui.signin}) and its
-   * cookie.
+   * cookie; an earlier session of this browser ends. Answers who signed in.
    *
    * @throws SightlineException 401 (vague on purpose) when the token is not an active API token
    */
-  void signIn(Context ctx, String presentedToken) {
+  Principal signIn(Context ctx, String presentedToken) {
     Instant now = clock.instant();
+    String previous = ctx.cookie(COOKIE);
+    Principal[] who = new Principal[1];
     String value =
         store.transact(
             tx -> {
@@ -106,6 +108,10 @@ final class UiSessions {
                         + " ask an admin for one (sightline token create)");
               }
               ApiToken t = token.get();
+              who[0] = new Principal(t.name(), t.groups(), t.role());
+              if (previous != null) {
+                tx.webSessions().end(previous); // a sign-in never keeps an earlier session id
+              }
               Instant ends = now.plus(SESSION_TTL);
               if (t.expiresAt().isBefore(ends)) {
                 ends = t.expiresAt();
@@ -128,6 +134,7 @@ final class UiSessions {
     long maxAge = Math.max(1, SESSION_TTL.toSeconds());
     setCookie(ctx, COOKIE, value, maxAge);
     setCookie(ctx, SIGN_IN_COOKIE, "", 0);
+    return who[0];
   }
 
   /** Ends this request's session (audited as {@code ui.signout}) and clears its cookie. */

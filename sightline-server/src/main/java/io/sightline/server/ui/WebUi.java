@@ -193,10 +193,19 @@ public final class WebUi implements AutoCloseable {
 
   // ------------------------------------------------------------------ signed out
 
+  /**
+   * Where a principal starts: the connections, or the leases for a reader (who may not list
+   * connections).
+   */
+  private static String startPage(io.sightline.core.Principal p) {
+    return p.has(io.sightline.core.Role.USER) ? "/ui/connections" : "/ui/leases";
+  }
+
   private void home(Context ctx) {
-    if (sessions.current(ctx).isPresent()) {
+    Optional<UiSessions.Session> s = sessions.current(ctx);
+    if (s.isPresent()) {
       ctx.status(303);
-      ctx.header("Location", "/ui/connections");
+      ctx.header("Location", startPage(s.get().principal()));
       return;
     }
     signInForm(ctx, 200, null, null);
@@ -260,8 +269,9 @@ public final class WebUi implements AutoCloseable {
       return;
     }
     String next = safeNext(ctx.formParam("next"));
+    io.sightline.core.Principal who;
     try {
-      sessions.signIn(ctx, ctx.formParam("token"));
+      who = sessions.signIn(ctx, ctx.formParam("token"));
     } catch (SightlineException e) {
       if (e.status() != 401) {
         throw e;
@@ -270,7 +280,7 @@ public final class WebUi implements AutoCloseable {
       return;
     }
     ctx.status(303);
-    ctx.header("Location", next == null ? "/ui/connections" : next);
+    ctx.header("Location", next == null ? startPage(who) : next);
   }
 
   private void signOut(Context ctx) {

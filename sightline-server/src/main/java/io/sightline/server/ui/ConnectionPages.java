@@ -709,7 +709,7 @@ final class ConnectionPages {
           .close("li");
       h.open("li")
           .text("Use an agent pool in the cluster's network, so probes and minting run there");
-      if (r.has(HandlerType.GET, "/api/v1/agent-pools")) {
+      if (r.has(HandlerType.GET, AgentPages.AGENTS)) {
         h.text(": ").a("/ui/agents", "agents");
       } else {
         h.text(" (sightline agent).");

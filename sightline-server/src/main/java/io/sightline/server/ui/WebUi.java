@@ -72,7 +72,7 @@ public final class WebUi implements AutoCloseable {
     }
     layout.nav("Leases", "/ui/leases");
     layout.nav("Audit", "/ui/audit");
-    boolean agents = api.has(HandlerType.GET, "/api/v1/agent-pools");
+    boolean agents = api.has(HandlerType.GET, AgentPages.AGENTS);
     if (agents) {
       layout.nav("Agents", "/ui/agents");
     }
@@ -96,6 +96,9 @@ public final class WebUi implements AutoCloseable {
       new EnvironmentPages(this).install(cfg);
     }
     new ActivityPages(this).install(cfg);
+    if (agents) {
+      new AgentPages(this).install(cfg);
+    }
   }
 
   /** Registers a signed-in page: session required; POSTs need the session's CSRF token. */

@@ -1,9 +1,11 @@
 package io.sightline.cli;
 
 import io.sightline.cli.commands.AdminCommand;
+import io.sightline.cli.commands.ApprovalCommands;
 import io.sightline.cli.commands.AuditCommand;
 import io.sightline.cli.commands.CompletionCommand;
 import io.sightline.cli.commands.ConnectionCommand;
+import io.sightline.cli.commands.EnvCommand;
 import io.sightline.cli.commands.IssuerCommand;
 import io.sightline.cli.commands.LeaseCommand;
 import io.sightline.cli.commands.LoginCommand;
@@ -32,6 +34,9 @@ import picocli.CommandLine.Command;
       LoginCommand.class,
       ConnectionCommand.class,
       RunCommand.class,
+      EnvCommand.class,
+      ApprovalCommands.Approve.class,
+      ApprovalCommands.Reject.class,
       LeaseCommand.class,
       TrustCommand.class,
       TokenCommand.class,

@@ -19,6 +19,7 @@ import io.sightline.kubernetes.ClusterProber;
 import io.sightline.kubernetes.EgressPolicy;
 import io.sightline.kubernetes.ProbeOptions;
 import io.sightline.kubernetes.ProbeRateLimiter;
+import io.sightline.server.environments.EnvironmentService;
 import io.sightline.server.http.ApiRoute;
 import io.sightline.server.http.HttpApp;
 import io.sightline.server.http.OpenApiDocument;
@@ -35,6 +36,7 @@ import io.sightline.server.routes.AdminRoutes;
 import io.sightline.server.routes.AuditRoutes;
 import io.sightline.server.routes.AzureRmRoutes;
 import io.sightline.server.routes.ConnectionRoutes;
+import io.sightline.server.routes.EnvironmentRoutes;
 import io.sightline.server.routes.IssuerRoutes;
 import io.sightline.server.routes.LeaseRoutes;
 import io.sightline.server.routes.MeRoutes;
@@ -228,6 +230,9 @@ public final class SightlineServer implements AutoCloseable {
                   trustHttp(egress), clock, Duration.ofSeconds(JWKS_MIN_REFETCH_SECONDS)));
       all.addAll(TrustRoutes.routes(services));
       all.addAll(LeaseRoutes.routes(leases, azureLeases));
+      EnvironmentService environments = new EnvironmentService(store, clock, leases);
+      leases.gate(environments::checkDirectLease);
+      all.addAll(EnvironmentRoutes.routes(environments));
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
       all.addAll(IssuerRoutes.routes(services, config.oidc()));
@@ -517,7 +522,12 @@ public final class SightlineServer implements AutoCloseable {
         new HttpApp(
             this::authenticate,
             (handle, ctx) -> LeaseRoutes.authenticateHandle(routesStore, handle, ctx),
-            (token, ctx) -> LeaseRoutes.authenticateIdToken(verifier, token, ctx),
+            (token, ctx) ->
+                token.startsWith(EnvironmentRoutes.CLAIM_PREFIX)
+                    ? EnvironmentRoutes.authenticateClaim(routesStore, token, ctx)
+                    : EnvironmentRoutes.acceptsIdToken(ctx)
+                        ? EnvironmentRoutes.authenticateIdToken(verifier, token, ctx)
+                        : LeaseRoutes.authenticateIdToken(verifier, token, ctx),
             meters);
     webUi =
         new io.sightline.server.ui.WebUi(

@@ -21,6 +21,11 @@ public interface StoreTx {
   /** Web UI sessions (only their hashes), bound to the API token they were signed in with. */
   WebSessions webSessions();
 
+  /** Environments, their resources, checks, deployments and approvals. */
+  default Environments environments() {
+    throw new UnsupportedOperationException("this store has no environments");
+  }
+
   /** Envelope encryption whose data keys are written in this transaction. */
   Sealer sealer();
 }

@@ -1444,6 +1444,196 @@ abstract class StoreContract {
         .containsExactlyInAnyOrder("fresh", "old");
   }
 
+  @Test
+  @DisplayName(
+      "environments keep resources, checks, deployments in arrival order, approvals and one"
+          + " decision per principal; history filters by resource, result and time")
+  void environmentsRoundTrip() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    Environments.EnvironmentRecord e =
+        store.transact(
+            (StoreTx tx) ->
+                tx.environments()
+                    .create(
+                        "production",
+                        "prod",
+                        new Trust.PipelinePermissions(false, List.of("github:org/*@**")),
+                        List.of(new Environments.RoleGrant("group:ops", "creator")),
+                        "alice"));
+    assertThat(e.permissions().patterns()).containsExactly("github:org/*@**");
+    assertThat(e.roles()).containsExactly(new Environments.RoleGrant("group:ops", "creator"));
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) ->
+                        tx.environments()
+                            .create(
+                                "production", null, Trust.PipelinePermissions.NONE, null, "bob")))
+        .isInstanceOfSatisfying(
+            SightlineException.class, x -> assertThat(x.code()).isEqualTo("ENVIRONMENT_EXISTS"));
+    store.transact(
+        (StoreTx tx) -> {
+          tx.environments()
+              .addResource(
+                  e.id(),
+                  "web",
+                  List.of("eu"),
+                  Map.of("connection", "prod", "namespace", "web"),
+                  "alice");
+          tx.environments()
+              .addCheck(
+                  Environments.Scope.ENVIRONMENT,
+                  e.id(),
+                  "exclusiveLock",
+                  Map.of("failFast", false),
+                  "alice");
+          return null;
+        });
+    assertThat(store.transact((StoreTx tx) -> tx.environments().resources(e.id())))
+        .singleElement()
+        .satisfies(r -> assertThat(r.target()).containsEntry("namespace", "web"));
+    List<Environments.DeploymentRecord> ds = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      String id = "d" + i;
+      String result = i == 0 ? "succeeded" : null;
+      String claim = "%064d".formatted(i);
+      ds.add(
+          store.transact(
+              (StoreTx tx) -> {
+                tx.environments().lock("production").orElseThrow();
+                return tx.environments()
+                    .createDeployment(
+                        new Environments.DeploymentRecord(
+                            id,
+                            e.id(),
+                            "production",
+                            "web",
+                            0,
+                            result == null ? "waiting" : "finished",
+                            result,
+                            result == null ? null : 0,
+                            "bob",
+                            "app",
+                            null,
+                            Map.of("run", "1"),
+                            Map.of("connection", "prod", "namespace", "web"),
+                            null,
+                            List.of(Map.of("id", "c1", "type", "exclusiveLock")),
+                            List.of(),
+                            null,
+                            null,
+                            clock.instant(),
+                            clock.instant(),
+                            clock.instant(),
+                            null,
+                            null),
+                        claim,
+                        "bob",
+                        "key-" + id,
+                        "h");
+              }));
+    }
+    assertThat(ds).extracting(Environments.DeploymentRecord::seq).containsExactly(1L, 2L, 3L);
+    assertThat(store.transact((StoreTx tx) -> tx.environments().openDeployments(e.id())))
+        .extracting(Environments.DeploymentRecord::id)
+        .containsExactly("d1", "d2");
+    assertThat(
+            store.transact(
+                (StoreTx tx) ->
+                    tx.environments()
+                        .deployments(
+                            new Environments.DeploymentQuery(
+                                e.id(), "web", "succeeded", "app", T0, null, 10))))
+        .extracting(Environments.DeploymentRecord::id)
+        .containsExactly("d0");
+    assertThat(
+            store.transact(
+                (StoreTx tx) ->
+                    tx.environments()
+                        .deployments(
+                            new Environments.DeploymentQuery(
+                                e.id(), null, null, null, null, null, 10))))
+        .extracting(Environments.DeploymentRecord::id)
+        .containsExactly("d2", "d1", "d0");
+    assertThat(
+            store.transact(
+                (StoreTx tx) -> tx.environments().claimMatches("d1", "%064d".formatted(1))))
+        .isTrue();
+    assertThat(
+            store.transact(
+                (StoreTx tx) -> tx.environments().claimMatches("d1", "%064d".formatted(2))))
+        .isFalse();
+    assertThat(
+            store.transact(
+                    (StoreTx tx) -> tx.environments().deploymentByIdempotencyKey("bob", "key-d2"))
+                .orElseThrow()[0])
+        .isEqualTo("d2");
+    store.transact(
+        (StoreTx tx) -> {
+          tx.environments()
+              .createApproval(
+                  new Environments.ApprovalRecord(
+                      "a1",
+                      "d1",
+                      "production",
+                      "c2",
+                      "pending",
+                      List.of("group:ops"),
+                      2,
+                      true,
+                      "look",
+                      "bob",
+                      T0.plus(Duration.ofHours(1)),
+                      T0,
+                      null));
+          tx.environments()
+              .addDecision(new Environments.Decision("a1", "carol", "approve", "ok", T0));
+          return null;
+        });
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) -> {
+                      tx.environments()
+                          .addDecision(
+                              new Environments.Decision("a1", "carol", "approve", "again", T0));
+                      return null;
+                    }))
+        .isInstanceOfSatisfying(
+            SightlineException.class, x -> assertThat(x.code()).isEqualTo("ALREADY_DECIDED"));
+    assertThat(store.transact((StoreTx tx) -> tx.environments().listApprovals(true, 10)))
+        .extracting(Environments.ApprovalRecord::id)
+        .containsExactly("a1");
+    store.transact(
+        (StoreTx tx) -> {
+          tx.environments().setApprovalState("a1", "approved", T0);
+          Environments.DeploymentRecord d1 = tx.environments().deployment("d1").orElseThrow();
+          tx.environments()
+              .updateDeployment(
+                  d1.with(
+                      "finished",
+                      "cancelled",
+                      null,
+                      d1.checks(),
+                      List.of("carol"),
+                      null,
+                      "cancelled by bob",
+                      null,
+                      T0));
+          return null;
+        });
+    assertThat(store.transact((StoreTx tx) -> tx.environments().listApprovals(true, 10))).isEmpty();
+    Environments.DeploymentRecord d1 =
+        store.transact((StoreTx tx) -> tx.environments().deployment("d1")).orElseThrow();
+    assertThat(d1.result()).isEqualTo("cancelled");
+    assertThat(d1.approvers()).containsExactly("carol");
+    assertThat(store.transact((StoreTx tx) -> tx.environments().delete(e.id()))).isTrue();
+    assertThat(store.transact((StoreTx tx) -> tx.environments().deployment("d0")))
+        .as("history outlives its environment")
+        .isPresent();
+  }
+
   protected static void append(Store store, int n) {
     for (int i = 1; i <= n; i++) {
       int k = i;

@@ -76,6 +76,16 @@ public final class LeaseCommand {
         description = "Namespace (default: the connection's).")
     String namespace;
 
+    /** True when any target option was given. */
+    public boolean given() {
+      return connection != null
+          || azureConnection != null
+          || resourceGroup != null
+          || cluster != null
+          || admin
+          || namespace != null;
+    }
+
     /** The wire {@code target} object; a usage error when the options do not name one. */
     public ObjectNode target() {
       ObjectNode t = JsonNodeFactory.instance.objectNode();

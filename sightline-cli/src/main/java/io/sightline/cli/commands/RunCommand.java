@@ -8,6 +8,8 @@ import io.sightline.cli.identity.IdentityDetector;
 import io.sightline.cli.identity.IdentityException;
 import io.sightline.cli.identity.PipelineIdentity;
 import io.sightline.cli.identity.TaskMetadata;
+import io.sightline.cli.run.DeploymentApi;
+import io.sightline.cli.run.EnvironmentRun;
 import io.sightline.cli.run.LeaseApi;
 import io.sightline.cli.run.TaskRunner;
 import java.time.Duration;
@@ -31,6 +33,14 @@ import picocli.CommandLine.Parameters;
           + " kubeconfig (0600, temp dir 0700) and runs the command with KUBECONFIG set. The token"
           + " (and its base64) is masked as *** in the command's output; the lease is renewed while"
           + " the command runs and revoked when it ends, also on failure, timeout or Ctrl-C.",
+      "With an environment instead of a connection, the cluster is the resource's target and the"
+          + " environment's checks come first:",
+      "  sightline run --environment production --resource web -- kubectl apply -f k8s/",
+      "requests a deployment, waits for its checks (approval, business hours, exclusive lock,"
+          + " branch control) with progress on stderr, claims the lease with the deployment's"
+          + " one-shot claim handle (the CI's ID token may have expired meanwhile), runs the"
+          + " command, and records its end and exit code. Ctrl-C or SIGTERM while waiting"
+          + " withdraws the request.",
       "Exit code: the command's (127 when it cannot be started; 1 or 2 when no lease was taken)."
     })
 public final class RunCommand implements Callable<Integer> {
@@ -79,11 +89,27 @@ public final class RunCommand implements Callable<Integer> {
       description = "Stop the command after this long (SIGTERM, then SIGKILL 5s later).")
   String timeout;
 
-  @Option(names = "--environment", paramLabel = "ENV", description = "Not available yet.")
+  @Option(
+      names = "--environment",
+      paramLabel = "ENV",
+      description =
+          "Deploy to this environment (with --resource) instead of a connection: its checks gate"
+              + " the lease.")
   String environment;
 
-  @Option(names = "--resource", paramLabel = "RESOURCE", description = "Not available yet.")
+  @Option(
+      names = "--resource",
+      paramLabel = "RESOURCE",
+      description = "The environment's resource to deploy to (`sightline env show ENV`).")
   String resource;
+
+  @Option(
+      names = "--poll",
+      paramLabel = "DURATION",
+      defaultValue = "5s",
+      description =
+          "With --environment: how often to look at the checks (default ${DEFAULT-VALUE}).")
+  String poll;
 
   @Option(
       names = "--server",
@@ -100,10 +126,15 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (environment != null || resource != null) {
+    boolean env = environment != null || resource != null;
+    if (env && (environment == null || resource == null)) {
       throw new UsageException(
-          "environments are not available yet: name the cluster with --connection (or"
-              + " --azure-connection --resource-group --cluster)");
+          "--environment and --resource go together: the resource names the cluster target");
+    }
+    if (env && target.given()) {
+      throw new UsageException(
+          "give either --environment/--resource or a connection (--connection,"
+              + " --azure-connection …, -n), not both: the resource names the cluster target");
     }
     boolean exportAzure = false;
     if (export != null) {
@@ -113,8 +144,13 @@ public final class RunCommand implements Callable<Integer> {
       exportAzure = true;
     }
     ObjectNode body = JsonNodeFactory.instance.objectNode();
-    body.set("target", target.target());
+    if (env) {
+      body.put("resource", resource);
+    } else {
+      body.set("target", target.target());
+    }
     body.put("ttlSeconds", LeaseCommand.ttlSeconds(ttl, "--ttl"));
+    Duration pollEvery = Duration.ofSeconds(LeaseCommand.ttlSeconds(poll, "--poll"));
     Duration timeoutDuration =
         timeout == null ? null : Duration.ofSeconds(LeaseCommand.ttlSeconds(timeout, "--timeout"));
     ObjectNode task = body.putObject("task");
@@ -140,10 +176,15 @@ public final class RunCommand implements Callable<Integer> {
     ctx.err().println("sightline: using " + identity.source());
     ctx.err().flush();
 
-    TaskRunner runner =
-        TaskRunner.forWriters(new LeaseApi(s.url(), Duration.ofSeconds(60)), ctx.out(), ctx.err());
-    return runner.run(
+    LeaseApi api = new LeaseApi(s.url(), Duration.ofSeconds(60));
+    TaskRunner runner = TaskRunner.forWriters(api, ctx.out(), ctx.err());
+    TaskRunner.Spec spec =
         new TaskRunner.Spec(
-            body, identity.token(), command, ctx.env(), exportAzure, timeoutDuration));
+            body, identity.token(), command, ctx.env(), exportAzure, timeoutDuration);
+    if (env) {
+      return new EnvironmentRun(new DeploymentApi(api), ctx.err(), pollEvery)
+          .run(environment, body, identity.token(), runner, spec);
+    }
+    return runner.run(spec);
   }
 }

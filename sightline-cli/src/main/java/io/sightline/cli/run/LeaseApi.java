@@ -57,7 +57,7 @@ public final class LeaseApi {
     withRetries("DELETE", "api/v1/leases/" + enc(id), null, credential, null);
   }
 
-  private JsonNode withRetries(
+  JsonNode withRetries(
       String method, String path, JsonNode body, SecretValue bearer, String idempotencyKey) {
     for (int attempt = 0; ; attempt++) {
       try {

@@ -73,8 +73,17 @@ public final class TaskRunner {
 
   /** Runs the task; answers the command's exit code. */
   public int run(Spec spec) throws IOException, InterruptedException {
+    return run(spec, () -> api.create(spec.leaseRequest(), spec.caller()));
+  }
+
+  /**
+   * Runs the task with a lease {@code acquire} takes (an environment's deployment claims it with
+   * its claim handle, {@code spec.caller()}); answers the command's exit code.
+   */
+  public int run(Spec spec, java.util.function.Supplier<Lease> acquire)
+      throws IOException, InterruptedException {
     masker.add(spec.caller().reveal());
-    Lease l = api.create(spec.leaseRequest(), spec.caller());
+    Lease l = acquire.get();
     lease = l;
     masker.add(l.token().reveal());
     if (l.handle() != null) {

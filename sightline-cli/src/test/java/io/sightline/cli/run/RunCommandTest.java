@@ -216,11 +216,16 @@ class RunCommandTest {
   }
 
   @Test
-  @DisplayName("--environment is refused with exit 2: environments are not available yet")
-  void environments() {
-    Result r = run("run", "--environment", "prod", "--resource", "web", "--", "true");
-    assertThat(r.exit()).isEqualTo(2);
-    assertThat(r.err()).contains("environments are not available yet");
+  @DisplayName(
+      "--environment needs --resource and no connection options: a usage error (exit 2) otherwise")
+  void environmentUsage() {
+    Result alone = run("run", "--environment", "prod", "--", "true");
+    assertThat(alone.exit()).isEqualTo(2);
+    assertThat(alone.err()).contains("--environment and --resource go together");
+    Result both =
+        run("run", "--environment", "prod", "--resource", "web", "--connection", "c", "--", "true");
+    assertThat(both.exit()).isEqualTo(2);
+    assertThat(both.err()).contains("not both");
     assertThat(server.requests).isEmpty();
   }
 

@@ -11,10 +11,32 @@ import java.util.Objects;
  * @param name the principal name recorded as the lease's principal and the audit actor
  * @param pipeline the pipeline identity, or null for API tokens and handles
  * @param handleOf the lease id whose handle authenticated this call, or null
+ * @param deployment for a lease claimed by an environment's deployment (its one-shot claim handle):
+ *     the deployment's id, environment, resource and approvers, written into the lease's audit
+ *     records; null otherwise
  */
-public record Caller(String name, PipelineIdentity pipeline, String handleOf) {
+public record Caller(
+    String name,
+    PipelineIdentity pipeline,
+    String handleOf,
+    java.util.Map<String, Object> deployment) {
   public Caller {
     Objects.requireNonNull(name, "name");
+    deployment = deployment == null ? null : java.util.Map.copyOf(deployment);
+  }
+
+  public Caller(String name, PipelineIdentity pipeline, String handleOf) {
+    this(name, pipeline, handleOf, null);
+  }
+
+  /**
+   * The requester of an environment's deployment, claiming its lease: {@code name} and {@code
+   * pipeline} are the requester's (the ID token may have expired since), {@code deployment} what
+   * the lease's audit records carry.
+   */
+  public static Caller deployment(
+      String name, PipelineIdentity pipeline, java.util.Map<String, Object> deployment) {
+    return new Caller(name, pipeline, null, Objects.requireNonNull(deployment, "deployment"));
   }
 
   public static Caller apiToken(Principal p) {

@@ -74,6 +74,17 @@ public final class LeaseService implements AutoCloseable {
   private final LeaseSettings settings;
   private final EgressPolicy egress;
   private final AzureLeases azure;
+
+  /**
+   * Refuses a lease request before anything is written or minted (environments: a target whose
+   * checks must gate its credential).
+   */
+  @FunctionalInterface
+  public interface Gate {
+    void check(Caller caller, LeaseTarget target, String requestId);
+  }
+
+  private volatile Gate gate = (caller, target, requestId) -> {};
   private ScheduledExecutorService reaper;
   private volatile java.util.function.BooleanSupplier reapGate = () -> true;
 
@@ -91,6 +102,11 @@ public final class LeaseService implements AutoCloseable {
 
   public LeaseSettings settings() {
     return settings;
+  }
+
+  /** Sets the gate every lease request passes first (see {@link Gate}). */
+  public void gate(Gate gate) {
+    this.gate = java.util.Objects.requireNonNull(gate, "gate");
   }
 
   // ------------------------------------------------------------------ issue
@@ -160,6 +176,7 @@ public final class LeaseService implements AutoCloseable {
           "target",
           "name the cluster target: {\"target\":{\"connection\":\"prod\",\"namespace\":\"web\"}}");
     }
+    gate.check(caller, target, requestId);
     if (target.isAzure() && azure != null) {
       return azure.issue(caller, target, ttlSeconds, task, idempotencyKey, requestId);
     }
@@ -999,6 +1016,9 @@ public final class LeaseService implements AutoCloseable {
     }
     if (caller.isHandle()) {
       d.put("viaHandle", true);
+    }
+    if (caller.deployment() != null) {
+      d.put("deployment", caller.deployment());
     }
     d.putAll(more);
     tx.audit()

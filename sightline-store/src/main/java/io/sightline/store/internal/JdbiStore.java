@@ -446,6 +446,11 @@ public final class JdbiStore implements Store {
     }
 
     @Override
+    public io.sightline.store.Environments environments() {
+      return new JdbiEnvironments(handle, clock);
+    }
+
+    @Override
     public IssuerKeys issuerKeys() {
       return new JdbiIssuerKeys(handle, sealer(), clock);
     }

@@ -67,6 +67,7 @@ class WebUiBrowserIT {
     h = new Harness(tmp);
     h.opener = Stores::open;
     h.flags.put(ServerConfig.PROBE_RATE, "10000");
+    h.clock.advance(Duration.between(h.clock.instant(), java.time.Instant.now()));
     h.start();
 
     ChromeOptions options = new ChromeOptions();
@@ -292,6 +293,88 @@ class WebUiBrowserIT {
     } finally {
       driver.manage().window().setSize(new Dimension(1280, 900));
     }
+  }
+
+  @Test
+  @Order(7)
+  void anApproverApprovesAPendingDeploymentAndTheWaitingRunProceeds() throws Exception {
+    String admin = h.adminToken();
+    String ci = h.token("user");
+    var env =
+        h.post(
+            "/api/v1/environments",
+            admin,
+            "{\"name\":\"production\",\"description\":\"the live site\",\"resources\":[{\"name\":"
+                + "\"payments\",\"target\":{\"connection\":\"dev\",\"namespace\":\"payments\"}}]}");
+    assertThat(env.status()).as(env.body()).isEqualTo(201);
+    var check =
+        h.post(
+            "/api/v1/environments/production/checks",
+            admin,
+            "{\"type\":\"approval\",\"approvers\":[\"admin\"],\"instructions\":\"Check the"
+                + " change ticket first.\"}");
+    assertThat(check.status()).as(check.body()).isEqualTo(201);
+    var requested =
+        h.post(
+            "/api/v1/environments/production/deployments",
+            ci,
+            "{\"resource\":\"payments\",\"task\":{\"pipeline\":\"shop\",\"run\":\"42\"}}");
+    assertThat(requested.status()).as(requested.body()).isEqualTo(201);
+    String id = requested.json().get("id").asText();
+    String claim = requested.json().get("claimHandle").asText();
+    assertThat(requested.json().get("state").asText()).isEqualTo("waiting");
+
+    // The run: waits on its deployment with the claim handle (as `sightline run` does), then
+    // claims the lease.
+    java.util.concurrent.CompletableFuture<Harness.Response> run =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (System.nanoTime() < until) {
+                  var d = h.get("/api/v1/deployments/" + id, claim);
+                  if ("ready".equals(d.json().path("state").asText())) {
+                    return h.post("/api/v1/deployments/" + id + "/claim", claim, "");
+                  }
+                  Thread.sleep(200);
+                }
+                throw new AssertionError("the deployment never became ready");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+
+    open("/ui/environments");
+    assertThat(driver.findElement(By.cssSelector("tr[data-environment=production]")).getText())
+        .contains("payments")
+        .contains("approval")
+        .endsWith("1");
+    shot("14-environments");
+    driver.findElement(By.linkText("production")).click();
+    WebElement pending =
+        waitUpTo(10)
+            .until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("[data-approval]")));
+    assertThat(pending.getText())
+        .contains("payments in production")
+        .contains("Check the change ticket first.")
+        .contains("pipeline: shop");
+    assertThat(run).as("the run waits for the approval").isNotDone();
+    shot("15-environment-pending-approval");
+    pending.findElement(By.name("comment")).sendKeys("ticket CHG-1 checked");
+    pending.findElement(By.cssSelector("button[value=approve]")).click();
+    waitUpTo(10).until(ExpectedConditions.urlContains("notice=decided"));
+    assertThat(driver.findElement(By.cssSelector(".notice")).getText()).contains("decision");
+
+    Harness.Response lease = run.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(lease.status()).as("the waiting run proceeds: " + lease.body()).isEqualTo(200);
+    assertThat(lease.json().has("kubeconfig")).isTrue();
+    open("/ui/environments/production");
+    assertThat(driver.findElement(By.cssSelector("tr[data-deployment='" + id + "']")).getText())
+        .contains("payments")
+        .contains("admin");
+    assertThat(driver.findElements(By.cssSelector("[data-approval]"))).isEmpty();
+    shot("16-environment-history");
+    assertThat(h.get("/api/v1/audit?limit=500", admin).body()).contains("ticket CHG-1 checked");
   }
 
   @Test

@@ -18,6 +18,9 @@ public interface StoreTx {
   /** The OIDC issuer's signing key set (sealed; one document shared by every replica). */
   IssuerKeys issuerKeys();
 
+  /** Agent pools, registration tokens, agents and their jobs. */
+  Agents agents();
+
   /** Envelope encryption whose data keys are written in this transaction. */
   Sealer sealer();
 }

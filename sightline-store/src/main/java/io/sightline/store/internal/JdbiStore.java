@@ -449,5 +449,10 @@ public final class JdbiStore implements Store {
     public IssuerKeys issuerKeys() {
       return new JdbiIssuerKeys(handle, sealer(), clock);
     }
+
+    @Override
+    public io.sightline.store.Agents agents() {
+      return new JdbiAgents(handle, clock);
+    }
   }
 }

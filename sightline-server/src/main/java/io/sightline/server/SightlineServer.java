@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sightline.azure.OidcIssuer;
+import io.sightline.connections.LocalClusterOperations;
 import io.sightline.connections.azurerm.AzureRmAccessCache;
 import io.sightline.core.AuditEvent;
 import io.sightline.core.Principal;
@@ -19,6 +20,8 @@ import io.sightline.kubernetes.ClusterProber;
 import io.sightline.kubernetes.EgressPolicy;
 import io.sightline.kubernetes.ProbeOptions;
 import io.sightline.kubernetes.ProbeRateLimiter;
+import io.sightline.server.agents.AgentService;
+import io.sightline.server.agents.ConnectionOperations;
 import io.sightline.server.http.ApiRoute;
 import io.sightline.server.http.HttpApp;
 import io.sightline.server.http.OpenApiDocument;
@@ -32,6 +35,7 @@ import io.sightline.server.leases.AzureLeases;
 import io.sightline.server.leases.LeaseService;
 import io.sightline.server.logging.Logging;
 import io.sightline.server.routes.AdminRoutes;
+import io.sightline.server.routes.AgentRoutes;
 import io.sightline.server.routes.AuditRoutes;
 import io.sightline.server.routes.AzureRmRoutes;
 import io.sightline.server.routes.ConnectionRoutes;
@@ -103,6 +107,8 @@ public final class SightlineServer implements AutoCloseable {
   private AuditCheckpoints checkpoints;
   private Leadership leadership;
   private ClusterProber prober;
+  private AgentService agents;
+  private ConnectionOperations operations;
   private LeaseService leases;
   private IdTokenVerifier idTokens;
 
@@ -197,6 +203,10 @@ public final class SightlineServer implements AutoCloseable {
               OidcIssuer.KeyType.RSA_2048,
               clock);
       issuerKeys = new IssuerKeyMaintenance(oidcIssuer, config.oidc());
+      agents =
+          new AgentService(
+              store, clock, config.publicUrl() == null ? null : config.publicUrl().toString());
+      operations = new ConnectionOperations(new LocalClusterOperations(egress, prober), agents);
       Services services =
           new Services(
               store,
@@ -207,7 +217,8 @@ public final class SightlineServer implements AutoCloseable {
               egress,
               prober,
               new ProbeRateLimiter(config.probesPerMinute(), Duration.ofMinutes(1)),
-              oidcIssuer);
+              oidcIssuer,
+              operations);
       AzureRmAccessCache azureAccess =
           new AzureRmAccessCache(egress, oidcIssuer, ProbeOptions.DEFAULT_DEADLINE);
       AzureRmRoutes azurerm = new AzureRmRoutes(services, azureAccess);
@@ -217,7 +228,7 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(ConnectionRoutes.routes(services, azurerm));
       all.addAll(azurerm.routes());
       AzureLeases azureLeases = new AzureLeases(store, clock, config.leases(), azureAccess);
-      leases = new LeaseService(store, clock, config.leases(), egress, azureLeases);
+      leases = new LeaseService(store, clock, config.leases(), operations, azureLeases);
       leases.reapOnlyWhile(leadership::isLeader);
       idTokens =
           new IdTokenVerifier(
@@ -230,6 +241,7 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
       all.addAll(IssuerRoutes.routes(services, config.oidc()));
+      all.addAll(AgentRoutes.routes(agents));
       routes = List.copyOf(all);
       long t1 = System.nanoTime();
       try {
@@ -643,6 +655,10 @@ public final class SightlineServer implements AutoCloseable {
       leadership.close();
       leadership = null;
     }
+    if (operations != null) {
+      operations.close();
+      operations = null;
+    }
     if (prober != null) {
       prober.close();
       prober = null;
@@ -680,6 +696,17 @@ public final class SightlineServer implements AutoCloseable {
     return app.unsafe.internalRouter.allHttpHandlers().stream()
         .map(p -> p.endpoint.method.name() + " " + p.endpoint.path)
         .toList();
+  }
+
+  /** The lease service (tests run its reaper on demand). */
+  /** The open store (tests look at rows directly). */
+  public Store store() {
+    return store;
+  }
+
+  /** The agent service (tests shorten its claims). */
+  public AgentService agents() {
+    return agents;
   }
 
   /** The lease service (tests run its reaper on demand). */

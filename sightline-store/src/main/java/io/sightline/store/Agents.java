@@ -134,10 +134,10 @@ public interface Agents {
   int extendClaims(String agentId, Instant claimUntil);
 
   /**
-   * Records a job's outcome; false when the job is no longer running under {@code agentId} (its
-   * claim lapsed and another agent took it).
+   * Records a job's outcome; false when the job is no longer running under {@code agentId} in claim
+   * number {@code attempt} (its claim lapsed and another agent, or another poll, took it).
    */
-  boolean complete(String id, String agentId, boolean ok, byte[] result, String error);
+  boolean complete(String id, String agentId, int attempt, boolean ok, byte[] result, String error);
 
   /** Deletes finished jobs updated before {@code before}; answers how many. */
   int purge(Instant before);

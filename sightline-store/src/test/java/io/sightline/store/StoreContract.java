@@ -1516,11 +1516,16 @@ abstract class StoreContract {
     assertThat(second.attempts()).isEqualTo(2);
     assertThat(
             reopened.transact(
-                (StoreTx tx) -> tx.agents().complete("j1", "a1", true, new byte[] {9}, null)))
+                (StoreTx tx) -> tx.agents().complete("j1", "a1", 1, true, new byte[] {9}, null)))
         .isFalse();
     assertThat(
             reopened.transact(
-                (StoreTx tx) -> tx.agents().complete("j1", "a2", true, new byte[] {7}, null)))
+                (StoreTx tx) -> tx.agents().complete("j1", "a2", 1, true, new byte[] {7}, null)))
+        .as("an answer to an earlier claim of the same job does not count")
+        .isFalse();
+    assertThat(
+            reopened.transact(
+                (StoreTx tx) -> tx.agents().complete("j1", "a2", 2, true, new byte[] {7}, null)))
         .isTrue();
     Agents.Job done = reopened.transact((StoreTx tx) -> tx.agents().job("j1")).orElseThrow();
     assertThat(done.state()).isEqualTo(Agents.JobState.DONE);

@@ -258,6 +258,10 @@ public final class AgentClient implements AutoCloseable {
               new SightlineException(
                   "AGENT_JOB_UNREADABLE", 502, null, "the agent cannot decrypt job " + jobId));
     }
+    if (closed.get()) {
+      log.info("job {} abandoned: the agent is stopping (another agent will take it)", jobId);
+      return;
+    }
     ECKey resultKey;
     try {
       resultKey = ECKey.parse(job.path("resultKey").toString());

@@ -307,10 +307,13 @@ final class JdbiAgents implements Agents {
   }
 
   @Override
-  public boolean complete(String id, String agentId, boolean ok, byte[] result, String error) {
+  public boolean complete(
+      String id, String agentId, int attempt, boolean ok, byte[] result, String error) {
     return h.createUpdate(
                 "UPDATE agent_jobs SET state = :state, result = :result, error = :error, updated_at"
-                    + " = :now WHERE id = :id AND agent_id = :agent AND state = 'running'")
+                    + " = :now WHERE id = :id AND agent_id = :agent AND attempts = :attempt AND state"
+                    + " = 'running'")
+            .bind("attempt", attempt)
             .bind("state", ok ? "done" : "failed")
             .bind("result", result)
             .bind("error", error == null ? null : truncate(error, 2000))

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sightline.azure.OidcIssuer;
+import io.sightline.connections.LocalClusterOperations;
 import io.sightline.connections.azurerm.AzureRmAccessCache;
 import io.sightline.core.AuditEvent;
 import io.sightline.core.Principal;
@@ -19,6 +20,8 @@ import io.sightline.kubernetes.ClusterProber;
 import io.sightline.kubernetes.EgressPolicy;
 import io.sightline.kubernetes.ProbeOptions;
 import io.sightline.kubernetes.ProbeRateLimiter;
+import io.sightline.server.agents.AgentService;
+import io.sightline.server.agents.ConnectionOperations;
 import io.sightline.server.environments.EnvironmentService;
 import io.sightline.server.http.ApiRoute;
 import io.sightline.server.http.HttpApp;
@@ -33,6 +36,7 @@ import io.sightline.server.leases.AzureLeases;
 import io.sightline.server.leases.LeaseService;
 import io.sightline.server.logging.Logging;
 import io.sightline.server.routes.AdminRoutes;
+import io.sightline.server.routes.AgentRoutes;
 import io.sightline.server.routes.AuditRoutes;
 import io.sightline.server.routes.AzureRmRoutes;
 import io.sightline.server.routes.ConnectionRoutes;
@@ -105,6 +109,8 @@ public final class SightlineServer implements AutoCloseable {
   private AuditCheckpoints checkpoints;
   private Leadership leadership;
   private ClusterProber prober;
+  private AgentService agents;
+  private ConnectionOperations operations;
   private LeaseService leases;
   private IdTokenVerifier idTokens;
   private io.sightline.server.ui.WebUi webUi;
@@ -200,6 +206,10 @@ public final class SightlineServer implements AutoCloseable {
               OidcIssuer.KeyType.RSA_2048,
               clock);
       issuerKeys = new IssuerKeyMaintenance(oidcIssuer, config.oidc());
+      agents =
+          new AgentService(
+              store, clock, config.publicUrl() == null ? null : config.publicUrl().toString());
+      operations = new ConnectionOperations(new LocalClusterOperations(egress, prober), agents);
       Services services =
           new Services(
               store,
@@ -210,7 +220,8 @@ public final class SightlineServer implements AutoCloseable {
               egress,
               prober,
               new ProbeRateLimiter(config.probesPerMinute(), Duration.ofMinutes(1)),
-              oidcIssuer);
+              oidcIssuer,
+              operations);
       AzureRmAccessCache azureAccess =
           new AzureRmAccessCache(egress, oidcIssuer, ProbeOptions.DEFAULT_DEADLINE);
       AzureRmRoutes azurerm = new AzureRmRoutes(services, azureAccess);
@@ -220,7 +231,7 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(ConnectionRoutes.routes(services, azurerm));
       all.addAll(azurerm.routes());
       AzureLeases azureLeases = new AzureLeases(store, clock, config.leases(), azureAccess);
-      leases = new LeaseService(store, clock, config.leases(), egress, azureLeases);
+      leases = new LeaseService(store, clock, config.leases(), operations, azureLeases);
       leases.reapOnlyWhile(leadership::isLeader);
       idTokens =
           new IdTokenVerifier(
@@ -236,6 +247,7 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
       all.addAll(IssuerRoutes.routes(services, config.oidc()));
+      all.addAll(AgentRoutes.routes(agents));
       routes = List.copyOf(all);
       long t1 = System.nanoTime();
       try {
@@ -668,6 +680,10 @@ public final class SightlineServer implements AutoCloseable {
       leadership.close();
       leadership = null;
     }
+    if (operations != null) {
+      operations.close();
+      operations = null;
+    }
     if (prober != null) {
       prober.close();
       prober = null;
@@ -710,6 +726,16 @@ public final class SightlineServer implements AutoCloseable {
   /** The web UI's routes and the API routes each calls (for the authorization matrix). */
   public List<io.sightline.server.ui.WebUi.UiRoute> uiRoutes() {
     return webUi == null ? List.of() : webUi.pages();
+  }
+
+  /** The open store (tests look at rows directly). */
+  public Store store() {
+    return store;
+  }
+
+  /** The agent service (tests shorten its claims). */
+  public AgentService agents() {
+    return agents;
   }
 
   /** The lease service (tests run its reaper on demand). */

@@ -26,6 +26,9 @@ public interface StoreTx {
     throw new UnsupportedOperationException("this store has no environments");
   }
 
+  /** Agent pools, registration tokens, agents and their jobs. */
+  Agents agents();
+
   /** Envelope encryption whose data keys are written in this transaction. */
   Sealer sealer();
 }

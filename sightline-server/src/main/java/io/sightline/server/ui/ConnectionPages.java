@@ -236,6 +236,9 @@ final class ConnectionPages {
     return switch (k) {
       case KUBERNETES_KUBECONFIG -> "a kubeconfig with an inline token or client certificate";
       case KUBERNETES_SERVICE_ACCOUNT -> "a service-account token and the cluster's CA";
+      case KUBERNETES_AGENT_IDENTITY ->
+          "an agent in the cluster mints with its own identity: the server stores no cluster"
+              + " credential";
       case KUBERNETES_AZURE_SUBSCRIPTION ->
           "provision a home namespace, minter and deployers; store only the minter's token";
       case AZURERM_SERVICE_PRINCIPAL -> "Entra ID sign-in with a client secret or certificate";
@@ -467,7 +470,11 @@ final class ConnectionPages {
     }
     h.el(
         "span",
-        f.help() + (f.type() == FieldType.STRING_LIST ? " (separate with commas)" : ""),
+        f.type() == FieldType.VIA
+            ? "optional: the name of an agent pool, e.g. private-eu — probes, provisioning and"
+                + " minting then run on an agent of that pool, for clusters this server cannot"
+                + " reach"
+            : f.help() + (f.type() == FieldType.STRING_LIST ? " (separate with commas)" : ""),
         "class",
         "help",
         "id",
@@ -548,6 +555,7 @@ final class ConnectionPages {
       }
       switch (f.type()) {
         case BOOLEAN -> b.put(f.name(), "true".equals(v));
+        case VIA -> b.putObject(f.name()).put("pool", v);
         case STRING_LIST -> {
           ArrayNode a = b.putArray(f.name());
           List<String> all = new ArrayList<>();
@@ -707,8 +715,12 @@ final class ConnectionPages {
               "secondary")
           .text(" (shown as not verified; verify it later from where the cluster is reachable).")
           .close("li");
+      boolean via =
+          ConnectionTypes.of(kind).fields().stream().anyMatch(f -> f.type() == FieldType.VIA);
       h.open("li")
-          .text("Use an agent pool in the cluster's network, so probes and minting run there");
+          .text(
+              "Use an agent pool in the cluster's network, so probes and minting run there"
+                  + (via && !saved ? " (fill in the Via agent pool field above)" : ""));
       if (r.has(HandlerType.GET, AgentPages.AGENTS)) {
         h.text(": ").a("/ui/agents", "agents");
       } else {
@@ -985,7 +997,10 @@ final class ConnectionPages {
       }
       JsonNode v = c.path(f.name());
       if (!v.isMissingNode() && !v.isNull()) {
-        fact(h, f.label(), v.isArray() ? join(v) : v.asText());
+        fact(
+            h,
+            f.label(),
+            v.isArray() ? join(v) : v.isObject() ? Layout.text(v.path("pool")) : v.asText());
       }
     }
     if (c.hasNonNull("homeNamespace")) {

@@ -459,5 +459,10 @@ public final class JdbiStore implements Store {
     public io.sightline.store.WebSessions webSessions() {
       return new JdbiWebSessions(handle, clock);
     }
+
+    @Override
+    public io.sightline.store.Agents agents() {
+      return new JdbiAgents(handle, clock);
+    }
   }
 }

@@ -239,6 +239,9 @@ public final class ProbeClock extends EventListener implements Dns {
     List<ProbeStep> out = new ArrayList<>();
     for (Name n : Name.values()) {
       ProbeStep s = steps.get(n);
+      if (n == Name.AGENT && s == null) {
+        continue; // only a probe that went through an agent has that step (the agent adds it)
+      }
       if (s != null) {
         out.add(s);
       } else if (started.containsKey(n) && (n == open() || failureDetail == null)) {

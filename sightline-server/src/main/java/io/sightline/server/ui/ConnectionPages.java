@@ -504,8 +504,17 @@ final class ConnectionPages {
         byName.put(s.path("name").asText(), s);
       }
     }
+    List<String> order = new ArrayList<>();
+    if (byName.containsKey("agent")) {
+      order.add("agent"); // the probe went through an agent: its step comes first
+    }
     for (ProbeStep.Name n : ProbeStep.Name.values()) {
       String name = n.name().toLowerCase(Locale.ROOT);
+      if (!name.equals("agent")) {
+        order.add(name);
+      }
+    }
+    for (String name : order) {
       JsonNode s = byName.get(name);
       String status = s == null ? "waiting" : s.path("status").asText();
       h.open("li", "data-step", name);

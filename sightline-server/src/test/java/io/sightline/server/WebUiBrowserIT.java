@@ -378,6 +378,21 @@ class WebUiBrowserIT {
   }
 
   @Test
+  @Order(8)
+  void anAdminCreatesAnAgentRegistrationTokenShownOnce() throws Exception {
+    open("/ui/agents");
+    fill("f-pool", "private-eu");
+    driver.findElement(By.cssSelector("#registration button[type=submit]")).click();
+    WebElement token =
+        waitUpTo(10).until(ExpectedConditions.presenceOfElementLocated(By.id("reg-token")));
+    assertThat(token.getText()).startsWith("slr_");
+    assertThat(driver.findElement(By.id("registration-token")).getText())
+        .contains("sightline agent --server")
+        .contains("--pool private-eu");
+    shot("17-agents-registration-token");
+  }
+
+  @Test
   @Order(99)
   void theCanarySecretNeverCameBackInAnyPage() {
     assertThat(seen).isNotEmpty();

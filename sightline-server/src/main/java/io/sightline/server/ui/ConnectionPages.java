@@ -220,7 +220,7 @@ final class ConnectionPages {
                 + "&type="
                 + Html.q(k.authorizationType()));
         h.el("strong", k.kind() + " · " + k.authorizationType());
-        h.el("span", " " + describe(k), "class", "muted");
+        h.el("span", describe(k), "class", "muted");
         h.close("a");
       }
       h.close("div");

@@ -29,8 +29,13 @@ import org.slf4j.LoggerFactory;
 public final class WebUi implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebUi.class);
 
-  /** One UI route and the API routes it calls (whose roles decide what it may do). */
-  public record UiRoute(String method, String path, String summary, List<String> calls) {}
+  /**
+   * One UI route and the API routes it calls (whose roles decide what it may do).
+   *
+   * @param session whether it needs a signed-in session (POSTs then also its CSRF token)
+   */
+  public record UiRoute(
+      String method, String path, String summary, boolean session, List<String> calls) {}
 
   /** Handles one signed-in page request. */
   @FunctionalInterface
@@ -84,12 +89,15 @@ public final class WebUi implements AutoCloseable {
     cfg.routes.post("/ui/sign-in", this::signIn);
     cfg.routes.post("/ui/sign-out", this::signOut);
     pages.add(
-        new UiRoute("GET", "/", "Sign-in form, or the connections when signed in", List.of()));
-    pages.add(new UiRoute("GET", "/ui", "As GET /", List.of()));
-    pages.add(new UiRoute("GET", "/ui/sign-in", "Sign-in form (API token)", List.of()));
-    pages.add(new UiRoute("POST", "/ui/sign-in", "Exchange an API token for a session", List.of()));
-    pages.add(new UiRoute("POST", "/ui/sign-out", "End the session", List.of()));
-    pages.add(new UiRoute("GET", "/ui/static/{file}", "The UI's CSS and script", List.of()));
+        new UiRoute(
+            "GET", "/", "Sign-in form, or the connections when signed in", false, List.of()));
+    pages.add(new UiRoute("GET", "/ui", "As GET /", false, List.of()));
+    pages.add(new UiRoute("GET", "/ui/sign-in", "Sign-in form (API token)", false, List.of()));
+    pages.add(
+        new UiRoute(
+            "POST", "/ui/sign-in", "Exchange an API token for a session", false, List.of()));
+    pages.add(new UiRoute("POST", "/ui/sign-out", "End the session", false, List.of()));
+    pages.add(new UiRoute("GET", "/ui/static/{file}", "The UI's CSS and script", false, List.of()));
 
     new ConnectionPages(this, probes).install(cfg);
     if (environments) {
@@ -109,7 +117,7 @@ public final class WebUi implements AutoCloseable {
       String summary,
       List<String> calls,
       PageHandler handler) {
-    pages.add(new UiRoute(method.name(), path, summary, calls));
+    pages.add(new UiRoute(method.name(), path, summary, true, calls));
     cfg.routes.addHttpHandler(method, path, ctx -> run(ctx, method, handler));
   }
 

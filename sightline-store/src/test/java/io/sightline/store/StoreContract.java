@@ -1791,6 +1791,53 @@ abstract class StoreContract {
     assertThat(failed.error()).startsWith("AGENT_LOST").contains("edge");
   }
 
+  @Test
+  @DisplayName(
+      "concurrent deployments of one environment, each under its row lock, get distinct"
+          + " consecutive queue numbers")
+  void deploymentQueueUnderContention() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    Environments.EnvironmentRecord e =
+        store.transact(
+            (StoreTx tx) ->
+                tx.environments()
+                    .create("queue", null, Trust.PipelinePermissions.NONE, List.of(), "alice"));
+    int n = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(n);
+    List<Future<Long>> seqs = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String id = "q" + i;
+      String claim = "%064d".formatted(i);
+      seqs.add(
+          pool.submit(
+              () ->
+                  store.transact(
+                      (StoreTx tx) -> {
+                        tx.environments().lock("queue").orElseThrow();
+                        return tx.environments()
+                            .createDeployment(
+                                new Environments.DeploymentRecord(
+                                    id, e.id(), "queue", "web", 0, "waiting", null, null, "bob",
+                                    null, null, Map.of(), Map.of(), null, List.of(), List.of(),
+                                    null, null, T0, T0, T0, null, null),
+                                claim,
+                                "bob",
+                                null,
+                                null)
+                            .seq();
+                      })));
+    }
+    List<Long> got = new ArrayList<>();
+    for (Future<Long> f : seqs) {
+      got.add(f.get(30, TimeUnit.SECONDS));
+    }
+    pool.shutdown();
+    assertThat(got).containsExactlyInAnyOrder(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+    assertThat(store.transact((StoreTx tx) -> tx.environments().openDeployments(e.id())))
+        .extracting(Environments.DeploymentRecord::seq)
+        .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+  }
+
   protected static void append(Store store, int n) {
     for (int i = 1; i <= n; i++) {
       int k = i;

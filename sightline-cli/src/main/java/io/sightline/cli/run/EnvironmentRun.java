@@ -78,6 +78,7 @@ public final class EnvironmentRun {
       }
       String last = null;
       long lastAt = 0;
+      boolean unreachable = false;
       while (true) {
         String state = d.path("state").asText();
         if (state.equals("finished")) {
@@ -101,7 +102,20 @@ public final class EnvironmentRun {
           lastAt = System.nanoTime();
         }
         Thread.sleep(poll.toMillis());
-        d = api.get(id, claim);
+        try {
+          d = api.get(id, claim);
+          unreachable = false;
+        } catch (ApiException e) {
+          if (e.status() != 0 && e.status() < 500) {
+            throw e;
+          }
+          // The server restarts or a replica is away: the deployment is in its store; keep asking.
+          if (!unreachable) {
+            say("cannot reach the server (" + e.getMessage() + "): still waiting");
+          }
+          unreachable = true;
+          continue;
+        }
       }
       List<String> approvers = new ArrayList<>();
       d.path("approvers").forEach(x -> approvers.add(x.asText()));

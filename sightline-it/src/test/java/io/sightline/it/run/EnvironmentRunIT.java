@@ -36,6 +36,7 @@ class EnvironmentRunIT {
   static String serverUrl;
   static String adminToken;
   static String deployer;
+  static int port;
   static String ciToken;
   static String aliceToken;
   static final HttpClient http = HttpClient.newHttpClient();
@@ -45,7 +46,7 @@ class EnvironmentRunIT {
   @BeforeAll
   static void start() throws Exception {
     kube = FakeKubeApiServer.builder().version("1.30").start();
-    int port = ServerFixture.freePort();
+    port = ServerFixture.freePort();
     ServerFixture.Started s =
         ServerFixture.start(
             jar(
@@ -216,6 +217,64 @@ class EnvironmentRunIT {
         .contains(last.get("id").asText())
         .contains("succeeded")
         .contains("alice");
+  }
+
+  @Test
+  @DisplayName(
+      "a run waiting for approval keeps waiting through a restart of the server, and proceeds"
+          + " once approved after it")
+  void waitsThroughAServerRestart() throws Exception {
+    Path dir = tmp.resolve("restart");
+    Files.createDirectories(dir);
+    Process run =
+        sightline(
+                ciToken,
+                "run",
+                "--environment",
+                "production",
+                "--resource",
+                "web",
+                "--poll",
+                "1s",
+                "--",
+                "true")
+            .redirectOutput(dir.resolve("out").toFile())
+            .redirectError(dir.resolve("err").toFile())
+            .start();
+    Path err = dir.resolve("err");
+    String approval =
+        awaitLine(err, Pattern.compile("approval (\\S+) needs 1 of group:ops-leads"), run);
+    awaitLine(err, Pattern.compile("waiting for approval"), run);
+
+    server.destroy();
+    assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    awaitLine(err, Pattern.compile("cannot reach the server"), run);
+    server =
+        jar(List.of("server", "--port", "" + port, "--data-dir", tmp.resolve("data").toString()))
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(dir.resolve("server2.err").toFile())
+            .start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (true) {
+      try {
+        if (http.send(
+                    HttpRequest.newBuilder(URI.create(serverUrl + "/readyz")).build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode()
+            == 200) {
+          break;
+        }
+      } catch (java.io.IOException e) {
+        // not listening yet
+      }
+      assertThat(System.nanoTime()).as("server back within 90 s").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+    cli(aliceToken, "approve", approval, "--comment", "after the restart");
+    assertThat(run.waitFor(120, TimeUnit.SECONDS)).as("run finished").isTrue();
+    String text = ServerFixture.read(err);
+    assertThat(run.exitValue()).as(text).isZero();
+    assertThat(text).contains("approved by alice").contains("succeeded (exit code 0)");
   }
 
   @Test

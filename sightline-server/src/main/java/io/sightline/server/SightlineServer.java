@@ -699,6 +699,11 @@ public final class SightlineServer implements AutoCloseable {
   }
 
   /** The lease service (tests run its reaper on demand). */
+  /** The route table (the authorization matrix and tests read it). */
+  public List<ApiRoute> routes() {
+    return routes;
+  }
+
   /** The open store (tests look at rows directly). */
   public Store store() {
     return store;

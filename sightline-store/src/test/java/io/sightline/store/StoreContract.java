@@ -1493,6 +1493,8 @@ abstract class StoreContract {
     assertThat(reopened.transact((StoreTx tx) -> tx.agents().job("j1")))
         .hasValueSatisfying(j -> assertThat(j.sealedPayload()).isEqualTo(payload));
     byte[] key = {1, 2, 3};
+    assertThat(reopened.transact((StoreTx tx) -> tx.agents().claimable("private", T0))).isTrue();
+    assertThat(reopened.transact((StoreTx tx) -> tx.agents().claimable("other", T0))).isFalse();
     Agents.Job first =
         reopened
             .transact(

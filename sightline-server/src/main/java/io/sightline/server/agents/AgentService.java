@@ -78,8 +78,38 @@ public final class AgentService {
   private final Clock clock;
   private final String publicUrl;
   private final Map<String, Instant> seenJtis = new ConcurrentHashMap<>();
-  private final Map<String, Object> poolSignals = new ConcurrentHashMap<>();
-  private final Map<String, Object> jobSignals = new ConcurrentHashMap<>();
+  private final Map<String, Signal> poolSignals = new ConcurrentHashMap<>();
+  private final Map<String, Signal> jobSignals = new ConcurrentHashMap<>();
+  private final Map<String, Instant> lastSeenWritten = new ConcurrentHashMap<>();
+
+  /**
+   * An in-process wake-up with a generation count, so a signal fired between a waiter's look at the
+   * store and its wait is not lost.
+   */
+  static final class Signal {
+    private long generation;
+
+    synchronized long generation() {
+      return generation;
+    }
+
+    synchronized void fire(boolean all) {
+      generation++;
+      if (all) {
+        notifyAll();
+      } else {
+        notify();
+      }
+    }
+
+    /** Waits up to {@code millis} unless the generation moved past {@code seen}. */
+    synchronized void await(long seen, long millis) throws InterruptedException {
+      if (generation == seen) {
+        wait(Math.max(1, millis));
+      }
+    }
+  }
+
   private volatile Duration claim = CLAIM;
 
   /**
@@ -404,13 +434,10 @@ public final class AgentService {
   /** Waits up to {@code wait} for a job of the agent's pool and claims it. */
   public Optional<Claimed> next(Agent agent, Duration wait) {
     long deadline = System.nanoTime() + Math.min(wait.toNanos(), MAX_POLL_WAIT.toNanos());
-    Object signal = poolSignals.computeIfAbsent(agent.pool(), p -> new Object());
-    store.transact(
-        tx -> {
-          tx.agents().seen(agent.id(), clock.instant(), null);
-          return null;
-        });
+    Signal signal = poolSignals.computeIfAbsent(agent.pool(), p -> new Signal());
+    markSeen(agent);
     while (true) {
+      long generation = signal.generation();
       Optional<Claimed> c = tryClaim(agent);
       if (c.isPresent()) {
         return c;
@@ -419,18 +446,35 @@ public final class AgentService {
       if (left <= 0) {
         return Optional.empty();
       }
-      synchronized (signal) {
-        try {
-          signal.wait(Math.max(1, Math.min(left / 1_000_000, STORE_POLL.toMillis())));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return Optional.empty();
-        }
+      try {
+        signal.await(generation, Math.min(left / 1_000_000, STORE_POLL.toMillis()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Optional.empty();
       }
     }
   }
 
+  /** Records the agent as seen, at most every 5 s (each poll would otherwise write its row). */
+  private void markSeen(Agent agent) {
+    Instant now = clock.instant();
+    Instant last = lastSeenWritten.get(agent.id());
+    if (last != null && last.isAfter(now.minusSeconds(5))) {
+      return;
+    }
+    lastSeenWritten.put(agent.id(), now);
+    store.transact(
+        tx -> {
+          tx.agents().seen(agent.id(), now, null);
+          return null;
+        });
+  }
+
   private Optional<Claimed> tryClaim(Agent agent) {
+    Instant at = clock.instant();
+    if (!store.transact(tx -> tx.agents().claimable(agent.pool(), at))) {
+      return Optional.empty();
+    }
     ECKey resultKey = AgentCrypto.newEncryptionKey();
     ECKey agentKey;
     try {
@@ -508,11 +552,9 @@ public final class AgentService {
       throw SightlineException.conflict(
           "JOB_NOT_CLAIMED", "job " + jobId + " is no longer claimed by this agent");
     }
-    Object signal = jobSignals.get(jobId);
+    Signal signal = jobSignals.get(jobId);
     if (signal != null) {
-      synchronized (signal) {
-        signal.notifyAll();
-      }
+      signal.fire(true);
     }
   }
 
@@ -548,8 +590,9 @@ public final class AgentService {
       throw offline(pool);
     }
     String id = UUID.randomUUID().toString();
-    Object signal = new Object();
+    Signal signal = new Signal();
     jobSignals.put(id, signal);
+    String[] waitingOn = {id};
     try {
       Instant now = clock.instant();
       Job job =
@@ -568,20 +611,19 @@ public final class AgentService {
       if (!job.id().equals(id)) {
         jobSignals.remove(id);
         jobSignals.put(job.id(), signal);
+        waitingOn[0] = job.id();
       }
-      Object ps = poolSignals.computeIfAbsent(pool, p -> new Object());
-      synchronized (ps) {
-        ps.notifyAll();
-      }
+      poolSignals.computeIfAbsent(pool, p -> new Signal()).fire(false);
       return await(job.id(), pool, signal, timeout);
     } finally {
-      jobSignals.remove(id);
+      jobSignals.remove(waitingOn[0], signal);
     }
   }
 
-  private SecretValue await(String id, String pool, Object signal, Duration timeout) {
+  private SecretValue await(String id, String pool, Signal signal, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
+      long generation = signal.generation();
       Job j = store.transact(tx -> tx.agents().job(id)).orElseThrow();
       if (j.state() == JobState.DONE) {
         return store.transact(
@@ -613,14 +655,11 @@ public final class AgentService {
                 + " /api/v1/agents?pool="
                 + pool);
       }
-      synchronized (signal) {
-        try {
-          signal.wait(Math.max(1, Math.min(left / 1_000_000, STORE_POLL.toMillis())));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new SightlineException(
-              "INTERRUPTED", 503, null, "interrupted waiting for an agent");
-        }
+      try {
+        signal.await(generation, Math.min(left / 1_000_000, STORE_POLL.toMillis()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SightlineException("INTERRUPTED", 503, null, "interrupted waiting for an agent");
       }
     }
   }

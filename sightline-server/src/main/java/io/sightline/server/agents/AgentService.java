@@ -285,21 +285,20 @@ public final class AgentService {
         || !AgentCrypto.PROOF_TYPE.equals(jwt.getHeader().getType())) {
       return refuse("the proof is not an ES256 agent proof", agentId);
     }
-    Optional<Agent> found = store.transact(tx -> tx.agents().find(agentId));
-    if (found.isEmpty()) {
+    Known known = known(agentId);
+    if (known == null) {
       return refuse("no registered agent has id " + agentId + " (removed?)", agentId);
     }
-    Agent agent = found.get();
+    Agent agent = known.agent();
     if (!agent.enabled()) {
       return refuse("agent " + agent.name() + " is disabled", agentId);
     }
     try {
-      ECKey key = AgentCrypto.signingKey(JWKSet.parse(agent.publicKeyJwk()));
-      if (!jwt.verify(new ECDSAVerifier(key))) {
+      if (!jwt.verify(known.verifier())) {
         return refuse(
             "the proof's signature does not match agent " + agent.name() + "'s key", agentId);
       }
-    } catch (ParseException | JOSEException e) {
+    } catch (JOSEException e) {
       return refuse("the proof's signature cannot be checked: " + e.getMessage(), agentId);
     }
     Instant now = clock.instant();
@@ -343,6 +342,39 @@ public final class AgentService {
     return agent;
   }
 
+  /** A registered agent as proofs need it, read at most every {@link #AGENT_CACHE}. */
+  private record Known(Agent agent, ECDSAVerifier verifier, ECKey encryptionKey, long readAt) {}
+
+  /** How long a replica trusts what it read about an agent (its enabled flag, its keys). */
+  static final Duration AGENT_CACHE = Duration.ofSeconds(2);
+
+  private final Map<String, Known> agentCache = new ConcurrentHashMap<>();
+
+  private Known known(String agentId) {
+    Known k = agentCache.get(agentId);
+    if (k != null && System.nanoTime() - k.readAt() < AGENT_CACHE.toNanos()) {
+      return k;
+    }
+    Optional<Agent> found = store.transact(tx -> tx.agents().find(agentId));
+    if (found.isEmpty()) {
+      agentCache.remove(agentId);
+      return null;
+    }
+    try {
+      JWKSet keys = JWKSet.parse(found.get().publicKeyJwk());
+      k =
+          new Known(
+              found.get(),
+              new ECDSAVerifier(AgentCrypto.signingKey(keys)),
+              AgentCrypto.encryptionKey(keys),
+              System.nanoTime());
+    } catch (ParseException | JOSEException e) {
+      throw new IllegalStateException("stored keys of agent " + agentId + " are unreadable", e);
+    }
+    agentCache.put(agentId, k);
+    return k;
+  }
+
   private static Agent refuse(String reason, String agentId) {
     log.info("agent call refused{}: {}", agentId == null ? "" : " (agent " + agentId + ")", reason);
     throw SightlineException.unauthorized(
@@ -371,6 +403,7 @@ public final class AgentService {
   }
 
   public Agent setEnabled(String id, boolean enabled, String actor, String requestId) {
+    agentCache.remove(id);
     return store.transact(
         tx -> {
           if (!tx.agents().setEnabled(id, enabled)) {
@@ -391,6 +424,7 @@ public final class AgentService {
   }
 
   public void remove(String id, String actor, String requestId) {
+    agentCache.remove(id);
     store.transact(
         tx -> {
           Agent a =
@@ -425,9 +459,20 @@ public final class AgentService {
 
   /** Whether an enabled agent of {@code pool} is online. */
   public boolean poolOnline(String pool) {
+    Long onlineAt = poolOnlineAt.get(pool);
+    if (onlineAt != null && System.nanoTime() - onlineAt < 1_000_000_000L) {
+      return true;
+    }
     Instant since = clock.instant().minus(ONLINE_WINDOW);
-    return store.transact(tx -> tx.agents().anyOnline(pool, since));
+    boolean online = store.transact(tx -> tx.agents().anyOnline(pool, since));
+    if (online) {
+      poolOnlineAt.put(pool, System.nanoTime());
+    }
+    return online;
   }
+
+  /** When a pool was last found online (a pool is looked up at most once a second). */
+  private final Map<String, Long> poolOnlineAt = new ConcurrentHashMap<>();
 
   // ------------------------------------------------------------------ jobs (agent side)
 
@@ -476,12 +521,11 @@ public final class AgentService {
       return Optional.empty();
     }
     ECKey resultKey = AgentCrypto.newEncryptionKey();
-    ECKey agentKey;
-    try {
-      agentKey = AgentCrypto.encryptionKey(JWKSet.parse(agent.publicKeyJwk()));
-    } catch (ParseException e) {
-      throw new IllegalStateException("stored agent key unreadable", e);
+    Known k = known(agent.id());
+    if (k == null) {
+      return Optional.empty();
     }
+    ECKey agentKey = k.encryptionKey();
     Instant now = clock.instant();
     return store.transact(
         tx -> {

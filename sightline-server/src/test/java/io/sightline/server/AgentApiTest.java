@@ -406,6 +406,14 @@ class AgentApiTest {
                         .mapTo(Long.class)
                         .one());
     assertThat(secrets).isZero();
+    assertThat(
+            h.post("/api/v1/connections/self/harden", creator, "{\"namespaces\":[\"shop\"]}")
+                .status())
+        .as("Sightline never provisions an AgentIdentity connection")
+        .isBetween(400, 499);
+    Harness.Response deleted = h.delete("/api/v1/connections/self", creator);
+    assertThat(deleted.status()).as("%s", deleted).isEqualTo(200);
+    assertThat(deleted.body()).contains("AgentIdentity");
   }
 
   @Test
@@ -524,9 +532,12 @@ class AgentApiTest {
   }
 
   @Test
-  @DisplayName("a job queued before a server restart is taken by an agent after it")
+  @DisplayName(
+      "a job queued before a server restart is taken after it; on the wire its payload is a JWE"
+          + " to the agent's key, and a lapsed claim passes to another agent")
   void queuedJobsSurviveARestart() throws Exception {
     String token = registrationToken("later");
+    JWKSet keys = AgentCrypto.newKeys();
     Harness.Response reg =
         h.post(
             "/api/v1/agent/register",
@@ -534,9 +545,10 @@ class AgentApiTest {
             "{\"registrationToken\":\""
                 + token
                 + "\",\"pool\":\"later\",\"name\":\"quiet\",\"publicKeys\":"
-                + AgentCrypto.newKeys().toPublicJWKSet()
+                + keys.toPublicJWKSet()
                 + "}");
     assertThat(reg.status()).as("%s", reg).isEqualTo(200);
+    String agentId = reg.json().get("agentId").asText();
     // The pool looks online (the agent just registered) but nobody polls: the probe times out
     // and its job stays queued.
     Harness.Response probe =
@@ -552,6 +564,31 @@ class AgentApiTest {
     assertThat(jobStates()).containsExactly("queued");
 
     h.restart();
+    h.server.agents().claimDuration(Duration.ofSeconds(1));
+    String proof =
+        AgentCrypto.proof(
+            AgentCrypto.signingKey(keys),
+            agentId,
+            h.server.url(),
+            "POST",
+            "/api/v1/agent/jobs/next",
+            Duration.ofSeconds(30));
+    Harness.Response job =
+        h.send(
+            h.req("/api/v1/agent/jobs/next?wait=5", null)
+                .header("Authorization", "Agent-Proof " + proof)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build());
+    assertThat(job.status()).as("%s", job).isEqualTo(200);
+    assertThat(job.body()).doesNotContain(kube.adminToken());
+    String plain =
+        AgentCrypto.decrypt(job.json().get("payload").asText(), AgentCrypto.encryptionKey(keys))
+            .reveal();
+    assertThat(plain).contains(kube.adminToken());
+    assertThat(jobStates()).containsExactly("running");
+
+    // This agent never answers: its claim lapses and another agent of the pool runs the job.
     agent("later", "after-restart");
     org.awaitility.Awaitility.await()
         .atMost(Duration.ofSeconds(20))

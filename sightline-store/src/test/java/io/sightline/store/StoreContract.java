@@ -1532,6 +1532,11 @@ abstract class StoreContract {
     Agents.Job done = reopened.transact((StoreTx tx) -> tx.agents().job("j1")).orElseThrow();
     assertThat(done.state()).isEqualTo(Agents.JobState.DONE);
     assertThat(done.result()).containsExactly(7);
+    clock.advance(Duration.ofHours(2));
+    assertThat(
+            reopened.transact((StoreTx tx) -> tx.agents().purge(clock.instant().minusSeconds(60))))
+        .isEqualTo(1);
+    assertThat(reopened.transact((StoreTx tx) -> tx.agents().job("j1"))).isEmpty();
   }
 
   @Test

@@ -449,12 +449,30 @@ public final class AgentService {
 
   public void heartbeat(Agent a, String version) {
     Instant now = clock.instant();
+    lastSeenWritten.put(a.id(), now);
     store.transact(
         tx -> {
           tx.agents().seen(a.id(), now, version);
           tx.agents().extendClaims(a.id(), now.plus(claim));
           return null;
         });
+    purgeNowAndThen(now);
+  }
+
+  /** Finished jobs are kept this long (their payloads stay sealed), then deleted. */
+  static final Duration KEEP_FINISHED = Duration.ofHours(1);
+
+  private volatile Instant lastPurge = Instant.EPOCH;
+
+  private void purgeNowAndThen(Instant now) {
+    if (lastPurge.isAfter(now.minus(Duration.ofMinutes(5)))) {
+      return;
+    }
+    lastPurge = now;
+    int n = store.transact(tx -> tx.agents().purge(now.minus(KEEP_FINISHED)));
+    if (n > 0) {
+      log.info("deleted {} agent jobs finished more than {} ago", n, KEEP_FINISHED);
+    }
   }
 
   /** Whether an enabled agent of {@code pool} is online. */

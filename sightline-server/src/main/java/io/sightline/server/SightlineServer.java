@@ -728,6 +728,11 @@ public final class SightlineServer implements AutoCloseable {
     return webUi == null ? List.of() : webUi.pages();
   }
 
+  /** The route table (the authorization matrix and tests read it). */
+  public List<ApiRoute> routes() {
+    return routes;
+  }
+
   /** The open store (tests look at rows directly). */
   public Store store() {
     return store;

@@ -2,6 +2,7 @@ package io.sightline.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -25,6 +26,7 @@ import io.sightline.kubernetes.mint.MintedToken;
 import io.sightline.kubernetes.provision.DeprovisionResult;
 import io.sightline.kubernetes.provision.ProvisionResult;
 import io.sightline.kubernetes.provision.ProvisionSpec;
+import io.sightline.server.http.ApiRoute;
 import io.sightline.store.Stores;
 import io.sightline.store.internal.JdbiStore;
 import io.sightline.testing.kube.FakeKubeApiServer;
@@ -404,6 +406,14 @@ class AgentApiTest {
                         .mapTo(Long.class)
                         .one());
     assertThat(secrets).isZero();
+    assertThat(
+            h.post("/api/v1/connections/self/harden", creator, "{\"namespaces\":[\"shop\"]}")
+                .status())
+        .as("Sightline never provisions an AgentIdentity connection")
+        .isBetween(400, 499);
+    Harness.Response deleted = h.delete("/api/v1/connections/self", creator);
+    assertThat(deleted.status()).as("%s", deleted).isEqualTo(200);
+    assertThat(deleted.body()).contains("AgentIdentity");
   }
 
   @Test
@@ -487,6 +497,108 @@ class AgentApiTest {
       assertThat(logs.text()).contains("is disabled");
       assertThat(logs.text()).doesNotContain(token).doesNotContain(token2);
     }
+  }
+
+  @Test
+  @DisplayName(
+      "agent routes are authenticated by agent proofs, not roles, as the route table and"
+          + " /openapi.json say")
+  void agentRoutesDeclareTheirAuthentication() throws Exception {
+    JsonNode paths = h.get("/openapi.json", null).json().get("paths");
+    for (String p :
+        List.of(
+            "/api/v1/agent/jobs/next",
+            "/api/v1/agent/jobs/{id}/result",
+            "/api/v1/agent/heartbeat")) {
+      assertThat(paths.at("/" + p.replace("/", "~1") + "/post/x-sightline-auth").asText())
+          .as(p)
+          .isEqualTo("AGENT_PROOF");
+      assertThat(paths.at("/" + p.replace("/", "~1") + "/post").has("x-sightline-role")).isFalse();
+    }
+    assertThat(paths.at("/~1api~1v1~1agent~1register/post/x-sightline-auth").asText())
+        .isEqualTo("AGENT_REGISTRATION_TOKEN");
+    assertThat(
+            paths
+                .at("/~1api~1v1~1agent-pools~1{pool}~1registration-tokens/post/x-sightline-role")
+                .asText())
+        .isEqualTo("admin");
+    assertThat(
+            h.server.routes().stream()
+                .filter(r -> r.path().startsWith("/api/v1/agent/"))
+                .map(r -> r.auth()))
+        .isNotEmpty()
+        .allMatch(a -> a != ApiRoute.Auth.API_TOKEN && a != ApiRoute.Auth.NONE);
+    assertThat(h.post("/api/v1/agent/heartbeat", null, "{}").status()).isEqualTo(401);
+  }
+
+  @Test
+  @DisplayName(
+      "a job queued before a server restart is taken after it; on the wire its payload is a JWE"
+          + " to the agent's key, and a lapsed claim passes to another agent")
+  void queuedJobsSurviveARestart() throws Exception {
+    String token = registrationToken("later");
+    JWKSet keys = AgentCrypto.newKeys();
+    Harness.Response reg =
+        h.post(
+            "/api/v1/agent/register",
+            null,
+            "{\"registrationToken\":\""
+                + token
+                + "\",\"pool\":\"later\",\"name\":\"quiet\",\"publicKeys\":"
+                + keys.toPublicJWKSet()
+                + "}");
+    assertThat(reg.status()).as("%s", reg).isEqualTo(200);
+    String agentId = reg.json().get("agentId").asText();
+    // The pool looks online (the agent just registered) but nobody polls: the probe times out
+    // and its job stays queued.
+    Harness.Response probe =
+        h.post(
+            "/api/v1/connections/probe?timeout=1s",
+            creator,
+            azureBody("p", "later", "web")
+                .put("authorizationType", "Kubeconfig")
+                .toString()
+                .replace("adminKubeconfig", "kubeconfig")
+                .replace(",\"namespaces\":[\"web\"],\"createNamespace\":true", ""));
+    assertThat(probe.json().get("ok").asBoolean()).as("%s", probe).isFalse();
+    assertThat(jobStates()).containsExactly("queued");
+
+    h.restart();
+    h.server.agents().claimDuration(Duration.ofSeconds(1));
+    String proof =
+        AgentCrypto.proof(
+            AgentCrypto.signingKey(keys),
+            agentId,
+            h.server.url(),
+            "POST",
+            "/api/v1/agent/jobs/next",
+            Duration.ofSeconds(30));
+    Harness.Response job =
+        h.send(
+            h.req("/api/v1/agent/jobs/next?wait=5", null)
+                .header("Authorization", "Agent-Proof " + proof)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build());
+    assertThat(job.status()).as("%s", job).isEqualTo(200);
+    assertThat(job.body()).doesNotContain(kube.adminToken());
+    String plain =
+        AgentCrypto.decrypt(job.json().get("payload").asText(), AgentCrypto.encryptionKey(keys))
+            .reveal();
+    assertThat(plain).contains(kube.adminToken());
+    assertThat(jobStates()).containsExactly("running");
+
+    // This agent never answers: its claim lapses and another agent of the pool runs the job.
+    agent("later", "after-restart");
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(() -> assertThat(jobStates()).containsExactly("done"));
+  }
+
+  private List<String> jobStates() {
+    return ((JdbiStore) h.server.store())
+        .jdbi()
+        .withHandle(x -> x.createQuery("SELECT state FROM agent_jobs").mapTo(String.class).list());
   }
 
   private Harness.Response heartbeat(String proof) throws Exception {

@@ -130,6 +130,9 @@ public interface Agents {
   Optional<Job> claim(
       String pool, String agentId, Instant now, Instant claimUntil, byte[] sealedResultKey);
 
+  /** Whether {@link #claim} would find a job of {@code pool} now (a cheap read first). */
+  boolean claimable(String pool, Instant now);
+
   /** Extends the claims of the agent's running jobs (heartbeat); answers how many. */
   int extendClaims(String agentId, Instant claimUntil);
 

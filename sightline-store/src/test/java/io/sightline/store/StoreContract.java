@@ -1729,6 +1729,8 @@ abstract class StoreContract {
     assertThat(reopened.transact((StoreTx tx) -> tx.agents().job("j1")))
         .hasValueSatisfying(j -> assertThat(j.sealedPayload()).isEqualTo(payload));
     byte[] key = {1, 2, 3};
+    assertThat(reopened.transact((StoreTx tx) -> tx.agents().claimable("private", T0))).isTrue();
+    assertThat(reopened.transact((StoreTx tx) -> tx.agents().claimable("other", T0))).isFalse();
     Agents.Job first =
         reopened
             .transact(
@@ -1766,6 +1768,11 @@ abstract class StoreContract {
     Agents.Job done = reopened.transact((StoreTx tx) -> tx.agents().job("j1")).orElseThrow();
     assertThat(done.state()).isEqualTo(Agents.JobState.DONE);
     assertThat(done.result()).containsExactly(7);
+    clock.advance(Duration.ofHours(2));
+    assertThat(
+            reopened.transact((StoreTx tx) -> tx.agents().purge(clock.instant().minusSeconds(60))))
+        .isEqualTo(1);
+    assertThat(reopened.transact((StoreTx tx) -> tx.agents().job("j1"))).isEmpty();
   }
 
   @Test

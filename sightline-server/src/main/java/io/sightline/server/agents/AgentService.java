@@ -78,8 +78,38 @@ public final class AgentService {
   private final Clock clock;
   private final String publicUrl;
   private final Map<String, Instant> seenJtis = new ConcurrentHashMap<>();
-  private final Map<String, Object> poolSignals = new ConcurrentHashMap<>();
-  private final Map<String, Object> jobSignals = new ConcurrentHashMap<>();
+  private final Map<String, Signal> poolSignals = new ConcurrentHashMap<>();
+  private final Map<String, Signal> jobSignals = new ConcurrentHashMap<>();
+  private final Map<String, Instant> lastSeenWritten = new ConcurrentHashMap<>();
+
+  /**
+   * An in-process wake-up with a generation count, so a signal fired between a waiter's look at the
+   * store and its wait is not lost.
+   */
+  static final class Signal {
+    private long generation;
+
+    synchronized long generation() {
+      return generation;
+    }
+
+    synchronized void fire(boolean all) {
+      generation++;
+      if (all) {
+        notifyAll();
+      } else {
+        notify();
+      }
+    }
+
+    /** Waits up to {@code millis} unless the generation moved past {@code seen}. */
+    synchronized void await(long seen, long millis) throws InterruptedException {
+      if (generation == seen) {
+        wait(Math.max(1, millis));
+      }
+    }
+  }
+
   private volatile Duration claim = CLAIM;
 
   /**
@@ -255,21 +285,20 @@ public final class AgentService {
         || !AgentCrypto.PROOF_TYPE.equals(jwt.getHeader().getType())) {
       return refuse("the proof is not an ES256 agent proof", agentId);
     }
-    Optional<Agent> found = store.transact(tx -> tx.agents().find(agentId));
-    if (found.isEmpty()) {
+    Known known = known(agentId);
+    if (known == null) {
       return refuse("no registered agent has id " + agentId + " (removed?)", agentId);
     }
-    Agent agent = found.get();
+    Agent agent = known.agent();
     if (!agent.enabled()) {
       return refuse("agent " + agent.name() + " is disabled", agentId);
     }
     try {
-      ECKey key = AgentCrypto.signingKey(JWKSet.parse(agent.publicKeyJwk()));
-      if (!jwt.verify(new ECDSAVerifier(key))) {
+      if (!jwt.verify(known.verifier())) {
         return refuse(
             "the proof's signature does not match agent " + agent.name() + "'s key", agentId);
       }
-    } catch (ParseException | JOSEException e) {
+    } catch (JOSEException e) {
       return refuse("the proof's signature cannot be checked: " + e.getMessage(), agentId);
     }
     Instant now = clock.instant();
@@ -313,6 +342,39 @@ public final class AgentService {
     return agent;
   }
 
+  /** A registered agent as proofs need it, read at most every {@link #AGENT_CACHE}. */
+  private record Known(Agent agent, ECDSAVerifier verifier, ECKey encryptionKey, long readAt) {}
+
+  /** How long a replica trusts what it read about an agent (its enabled flag, its keys). */
+  static final Duration AGENT_CACHE = Duration.ofSeconds(2);
+
+  private final Map<String, Known> agentCache = new ConcurrentHashMap<>();
+
+  private Known known(String agentId) {
+    Known k = agentCache.get(agentId);
+    if (k != null && System.nanoTime() - k.readAt() < AGENT_CACHE.toNanos()) {
+      return k;
+    }
+    Optional<Agent> found = store.transact(tx -> tx.agents().find(agentId));
+    if (found.isEmpty()) {
+      agentCache.remove(agentId);
+      return null;
+    }
+    try {
+      JWKSet keys = JWKSet.parse(found.get().publicKeyJwk());
+      k =
+          new Known(
+              found.get(),
+              new ECDSAVerifier(AgentCrypto.signingKey(keys)),
+              AgentCrypto.encryptionKey(keys),
+              System.nanoTime());
+    } catch (ParseException | JOSEException e) {
+      throw new IllegalStateException("stored keys of agent " + agentId + " are unreadable", e);
+    }
+    agentCache.put(agentId, k);
+    return k;
+  }
+
   private static Agent refuse(String reason, String agentId) {
     log.info("agent call refused{}: {}", agentId == null ? "" : " (agent " + agentId + ")", reason);
     throw SightlineException.unauthorized(
@@ -341,6 +403,7 @@ public final class AgentService {
   }
 
   public Agent setEnabled(String id, boolean enabled, String actor, String requestId) {
+    agentCache.remove(id);
     return store.transact(
         tx -> {
           if (!tx.agents().setEnabled(id, enabled)) {
@@ -361,6 +424,7 @@ public final class AgentService {
   }
 
   public void remove(String id, String actor, String requestId) {
+    agentCache.remove(id);
     store.transact(
         tx -> {
           Agent a =
@@ -385,32 +449,58 @@ public final class AgentService {
 
   public void heartbeat(Agent a, String version) {
     Instant now = clock.instant();
+    lastSeenWritten.put(a.id(), now);
     store.transact(
         tx -> {
           tx.agents().seen(a.id(), now, version);
           tx.agents().extendClaims(a.id(), now.plus(claim));
           return null;
         });
+    purgeNowAndThen(now);
+  }
+
+  /** Finished jobs are kept this long (their payloads stay sealed), then deleted. */
+  static final Duration KEEP_FINISHED = Duration.ofHours(1);
+
+  private volatile Instant lastPurge = Instant.EPOCH;
+
+  private void purgeNowAndThen(Instant now) {
+    if (lastPurge.isAfter(now.minus(Duration.ofMinutes(5)))) {
+      return;
+    }
+    lastPurge = now;
+    int n = store.transact(tx -> tx.agents().purge(now.minus(KEEP_FINISHED)));
+    if (n > 0) {
+      log.info("deleted {} agent jobs finished more than {} ago", n, KEEP_FINISHED);
+    }
   }
 
   /** Whether an enabled agent of {@code pool} is online. */
   public boolean poolOnline(String pool) {
+    Long onlineAt = poolOnlineAt.get(pool);
+    if (onlineAt != null && System.nanoTime() - onlineAt < 1_000_000_000L) {
+      return true;
+    }
     Instant since = clock.instant().minus(ONLINE_WINDOW);
-    return store.transact(tx -> tx.agents().anyOnline(pool, since));
+    boolean online = store.transact(tx -> tx.agents().anyOnline(pool, since));
+    if (online) {
+      poolOnlineAt.put(pool, System.nanoTime());
+    }
+    return online;
   }
+
+  /** When a pool was last found online (a pool is looked up at most once a second). */
+  private final Map<String, Long> poolOnlineAt = new ConcurrentHashMap<>();
 
   // ------------------------------------------------------------------ jobs (agent side)
 
   /** Waits up to {@code wait} for a job of the agent's pool and claims it. */
   public Optional<Claimed> next(Agent agent, Duration wait) {
     long deadline = System.nanoTime() + Math.min(wait.toNanos(), MAX_POLL_WAIT.toNanos());
-    Object signal = poolSignals.computeIfAbsent(agent.pool(), p -> new Object());
-    store.transact(
-        tx -> {
-          tx.agents().seen(agent.id(), clock.instant(), null);
-          return null;
-        });
+    Signal signal = poolSignals.computeIfAbsent(agent.pool(), p -> new Signal());
+    markSeen(agent);
     while (true) {
+      long generation = signal.generation();
       Optional<Claimed> c = tryClaim(agent);
       if (c.isPresent()) {
         return c;
@@ -419,25 +509,41 @@ public final class AgentService {
       if (left <= 0) {
         return Optional.empty();
       }
-      synchronized (signal) {
-        try {
-          signal.wait(Math.max(1, Math.min(left / 1_000_000, STORE_POLL.toMillis())));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return Optional.empty();
-        }
+      try {
+        signal.await(generation, Math.min(left / 1_000_000, STORE_POLL.toMillis()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Optional.empty();
       }
     }
   }
 
-  private Optional<Claimed> tryClaim(Agent agent) {
-    ECKey resultKey = AgentCrypto.newEncryptionKey();
-    ECKey agentKey;
-    try {
-      agentKey = AgentCrypto.encryptionKey(JWKSet.parse(agent.publicKeyJwk()));
-    } catch (ParseException e) {
-      throw new IllegalStateException("stored agent key unreadable", e);
+  /** Records the agent as seen, at most every 5 s (each poll would otherwise write its row). */
+  private void markSeen(Agent agent) {
+    Instant now = clock.instant();
+    Instant last = lastSeenWritten.get(agent.id());
+    if (last != null && last.isAfter(now.minusSeconds(5))) {
+      return;
     }
+    lastSeenWritten.put(agent.id(), now);
+    store.transact(
+        tx -> {
+          tx.agents().seen(agent.id(), now, null);
+          return null;
+        });
+  }
+
+  private Optional<Claimed> tryClaim(Agent agent) {
+    Instant at = clock.instant();
+    if (!store.transact(tx -> tx.agents().claimable(agent.pool(), at))) {
+      return Optional.empty();
+    }
+    ECKey resultKey = AgentCrypto.newEncryptionKey();
+    Known k = known(agent.id());
+    if (k == null) {
+      return Optional.empty();
+    }
+    ECKey agentKey = k.encryptionKey();
     Instant now = clock.instant();
     return store.transact(
         tx -> {
@@ -508,11 +614,9 @@ public final class AgentService {
       throw SightlineException.conflict(
           "JOB_NOT_CLAIMED", "job " + jobId + " is no longer claimed by this agent");
     }
-    Object signal = jobSignals.get(jobId);
+    Signal signal = jobSignals.get(jobId);
     if (signal != null) {
-      synchronized (signal) {
-        signal.notifyAll();
-      }
+      signal.fire(true);
     }
   }
 
@@ -548,8 +652,9 @@ public final class AgentService {
       throw offline(pool);
     }
     String id = UUID.randomUUID().toString();
-    Object signal = new Object();
+    Signal signal = new Signal();
     jobSignals.put(id, signal);
+    String[] waitingOn = {id};
     try {
       Instant now = clock.instant();
       Job job =
@@ -568,20 +673,19 @@ public final class AgentService {
       if (!job.id().equals(id)) {
         jobSignals.remove(id);
         jobSignals.put(job.id(), signal);
+        waitingOn[0] = job.id();
       }
-      Object ps = poolSignals.computeIfAbsent(pool, p -> new Object());
-      synchronized (ps) {
-        ps.notifyAll();
-      }
+      poolSignals.computeIfAbsent(pool, p -> new Signal()).fire(false);
       return await(job.id(), pool, signal, timeout);
     } finally {
-      jobSignals.remove(id);
+      jobSignals.remove(waitingOn[0], signal);
     }
   }
 
-  private SecretValue await(String id, String pool, Object signal, Duration timeout) {
+  private SecretValue await(String id, String pool, Signal signal, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
+      long generation = signal.generation();
       Job j = store.transact(tx -> tx.agents().job(id)).orElseThrow();
       if (j.state() == JobState.DONE) {
         return store.transact(
@@ -613,14 +717,11 @@ public final class AgentService {
                 + " /api/v1/agents?pool="
                 + pool);
       }
-      synchronized (signal) {
-        try {
-          signal.wait(Math.max(1, Math.min(left / 1_000_000, STORE_POLL.toMillis())));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new SightlineException(
-              "INTERRUPTED", 503, null, "interrupted waiting for an agent");
-        }
+      try {
+        signal.await(generation, Math.min(left / 1_000_000, STORE_POLL.toMillis()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SightlineException("INTERRUPTED", 503, null, "interrupted waiting for an agent");
       }
     }
   }

@@ -882,6 +882,7 @@ public final class ConnectionRoutes {
                     ConnectionRecord r =
                         tx.connections()
                             .update(l.record().id(), write(spec, server, false, null), remove);
+                    declareAgentIdentity(tx, r, spec);
                     audit(tx, c, "connection.update", r, "success", Map.of("verified", false));
                     return r;
                   });
@@ -930,6 +931,7 @@ public final class ConnectionRoutes {
                   ConnectionRecord r =
                       tx.connections()
                           .update(l.record().id(), write(spec, access.server(), true, now), remove);
+                  declareAgentIdentity(tx, r, spec);
                   if (finalResult != null) {
                     storeProvisioning(tx, r.id(), finalAdmin, finalPspec, finalResult);
                     audit(
@@ -969,7 +971,16 @@ public final class ConnectionRoutes {
     List<String> deleted = new ArrayList<>();
     List<String> leftBehind = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
-    if (p != null) {
+    boolean agentIdentity = l.spec().kind() == ConnectionKind.KUBERNETES_AGENT_IDENTITY;
+    if (agentIdentity) {
+      // Sightline never provisioned it: the administrator removes what they applied.
+      warnings.add(
+          "AgentIdentity: Sightline created nothing in the cluster; remove what 'sightline"
+              + " connection manifests "
+              + name
+              + "' printed (kubectl delete -f) if it is no longer needed");
+    }
+    if (p != null && !agentIdentity) {
       ProvisionSpec pspec = provisionSpecOf(name, p);
       String adminKubeconfig = ConnectionBodies.string(body, "adminKubeconfig");
       ClusterAccess access;
@@ -1037,7 +1048,7 @@ public final class ConnectionRoutes {
         .transact(
             tx -> {
               ConnectionRecord r = find(tx, name);
-              if (p != null) {
+              if (p != null && !agentIdentity) {
                 audit(
                     tx,
                     c,

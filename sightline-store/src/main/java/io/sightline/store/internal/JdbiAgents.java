@@ -297,6 +297,16 @@ final class JdbiAgents implements Agents {
   }
 
   @Override
+  public boolean claimable(String pool, Instant now) {
+    return h.createQuery("SELECT id FROM agent_jobs WHERE " + CLAIMABLE + " LIMIT 1")
+        .bind("pool", pool)
+        .bind("now", Sql.instant(now))
+        .mapTo(String.class)
+        .findFirst()
+        .isPresent();
+  }
+
+  @Override
   public int extendClaims(String agentId, Instant claimUntil) {
     return h.createUpdate(
             "UPDATE agent_jobs SET claim_until = :until WHERE agent_id = :agent AND state ="

@@ -35,7 +35,7 @@ public final class Bench {
         case "-h", "--help" -> {
           System.out.println(
               "usage: java -jar sightline-bench.jar [--quick] [--root REPO] [--out FILE]"
-                  + " [--only start|emulator|probe|lease|replicas|load|aks|kubelogin]");
+                  + " [--only start|emulator|probe|lease|replicas|load|aks|kubelogin|agent]");
           return;
         }
         default -> {
@@ -93,6 +93,9 @@ public final class Bench {
     }
     if (only == null || only.equals("kubelogin")) {
       results.addAll(KubeloginFigures.run(ctx));
+    }
+    if (only == null || only.equals("agent")) {
+      results.addAll(AgentFigures.run(ctx));
     }
     return results;
   }

@@ -1,6 +1,7 @@
 package io.sightline.cli;
 
 import io.sightline.cli.commands.AdminCommand;
+import io.sightline.cli.commands.AgentCommand;
 import io.sightline.cli.commands.ApprovalCommands;
 import io.sightline.cli.commands.AuditCommand;
 import io.sightline.cli.commands.CompletionCommand;
@@ -46,6 +47,7 @@ import picocli.CommandLine.Command;
       AuditCommand.class,
       AdminCommand.class,
       IssuerCommand.class,
+      AgentCommand.class,
       CompletionCommand.class
     })
 public final class SightlineCommand {}

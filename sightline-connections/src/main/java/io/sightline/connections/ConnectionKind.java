@@ -20,6 +20,7 @@ public enum ConnectionKind {
   KUBERNETES_KUBECONFIG("kubernetes", "Kubeconfig"),
   KUBERNETES_SERVICE_ACCOUNT("kubernetes", "ServiceAccount"),
   KUBERNETES_AZURE_SUBSCRIPTION("kubernetes", "AzureSubscription"),
+  KUBERNETES_AGENT_IDENTITY("kubernetes", "AgentIdentity"),
   AZURERM_SERVICE_PRINCIPAL("azurerm", "ServicePrincipal"),
   AZURERM_WORKLOAD_IDENTITY_FEDERATION("azurerm", "WorkloadIdentityFederation"),
   AZURERM_MANAGED_SERVICE_IDENTITY("azurerm", "ManagedServiceIdentity");

@@ -213,6 +213,9 @@ public final class ConnectionRequests {
         }
         return v.asBoolean();
       }
+      case VIA -> {
+        return Via.parse(key, v);
+      }
       case STRING_LIST -> {
         List<String> out = new ArrayList<>();
         if (v.isTextual()) {
@@ -292,6 +295,9 @@ public final class ConnectionRequests {
   private static void put(ObjectNode out, String key, Object v) {
     if (v instanceof Boolean b) {
       out.put(key, b);
+    } else if (v instanceof Map<?, ?> m) {
+      ObjectNode o = out.putObject(key);
+      m.forEach((k, x) -> o.put(String.valueOf(k), String.valueOf(x)));
     } else if (v instanceof List<?> l) {
       ArrayNode a = out.putArray(key);
       l.forEach(x -> a.add(String.valueOf(x)));
@@ -323,6 +329,10 @@ public final class ConnectionRequests {
         (k, v) -> {
           if (v instanceof List<?> l) {
             clean.put(k, l.stream().map(String::valueOf).toList());
+          } else if (v instanceof Map<?, ?> m) {
+            Map<String, String> copy = new LinkedHashMap<>();
+            m.forEach((mk, mv) -> copy.put(String.valueOf(mk), String.valueOf(mv)));
+            clean.put(k, Map.copyOf(copy));
           } else if (v != null) {
             clean.put(k, v);
           }

@@ -9,5 +9,7 @@ public enum FieldType {
   /** {@code true} or {@code false}. */
   BOOLEAN,
   /** An array of strings. */
-  STRING_LIST
+  STRING_LIST,
+  /** Where cluster operations run: {@code {"pool": "P"}}, an agent pool (see {@link Via}). */
+  VIA
 }

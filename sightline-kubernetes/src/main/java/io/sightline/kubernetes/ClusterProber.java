@@ -155,7 +155,7 @@ public final class ClusterProber implements AutoCloseable {
   /** Probes {@code access}; always answers within {@code options.deadline()} plus about 0.2 s. */
   public ProbeResult probe(ClusterAccess access, ProbeOptions options) {
     long deadlineNanos = System.nanoTime() + options.deadline().toNanos();
-    Run run = new Run(access, options, deadlineNanos);
+    Run run = new Run(access, options, deadlineNanos, ProbeProgress.current());
     Future<ProbeResult> future = executor.submit(run::execute);
     try {
       long wait =
@@ -213,11 +213,11 @@ public final class ClusterProber implements AutoCloseable {
     HttpClient http;
     Map<String, JsonNode> namespaceLabels;
 
-    Run(ClusterAccess access, ProbeOptions options, long deadlineNanos) {
+    Run(ClusterAccess access, ProbeOptions options, long deadlineNanos, ProbeProgress progress) {
       this.access = access;
       this.options = options;
       this.deadlineNanos = deadlineNanos;
-      this.clock = new ProbeClock(dns);
+      this.clock = new ProbeClock(dns, progress);
       this.uri = URI.create(access.server());
       this.https = "https".equalsIgnoreCase(uri.getScheme());
       String host = uri.getHost();

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sightline.azure.OidcIssuer;
+import io.sightline.connections.LocalClusterOperations;
 import io.sightline.connections.azurerm.AzureRmAccessCache;
 import io.sightline.core.AuditEvent;
 import io.sightline.core.Principal;
@@ -19,6 +20,8 @@ import io.sightline.kubernetes.ClusterProber;
 import io.sightline.kubernetes.EgressPolicy;
 import io.sightline.kubernetes.ProbeOptions;
 import io.sightline.kubernetes.ProbeRateLimiter;
+import io.sightline.server.agents.AgentService;
+import io.sightline.server.agents.ConnectionOperations;
 import io.sightline.server.environments.EnvironmentService;
 import io.sightline.server.http.ApiRoute;
 import io.sightline.server.http.HttpApp;
@@ -33,6 +36,7 @@ import io.sightline.server.leases.AzureLeases;
 import io.sightline.server.leases.LeaseService;
 import io.sightline.server.logging.Logging;
 import io.sightline.server.routes.AdminRoutes;
+import io.sightline.server.routes.AgentRoutes;
 import io.sightline.server.routes.AuditRoutes;
 import io.sightline.server.routes.AzureRmRoutes;
 import io.sightline.server.routes.ConnectionRoutes;
@@ -105,8 +109,11 @@ public final class SightlineServer implements AutoCloseable {
   private AuditCheckpoints checkpoints;
   private Leadership leadership;
   private ClusterProber prober;
+  private AgentService agents;
+  private ConnectionOperations operations;
   private LeaseService leases;
   private IdTokenVerifier idTokens;
+  private io.sightline.server.ui.WebUi webUi;
 
   /**
    * A token naming an unknown kid makes the server refetch that issuer's JWKS at most this often.
@@ -199,6 +206,10 @@ public final class SightlineServer implements AutoCloseable {
               OidcIssuer.KeyType.RSA_2048,
               clock);
       issuerKeys = new IssuerKeyMaintenance(oidcIssuer, config.oidc());
+      agents =
+          new AgentService(
+              store, clock, config.publicUrl() == null ? null : config.publicUrl().toString());
+      operations = new ConnectionOperations(new LocalClusterOperations(egress, prober), agents);
       Services services =
           new Services(
               store,
@@ -209,7 +220,8 @@ public final class SightlineServer implements AutoCloseable {
               egress,
               prober,
               new ProbeRateLimiter(config.probesPerMinute(), Duration.ofMinutes(1)),
-              oidcIssuer);
+              oidcIssuer,
+              operations);
       AzureRmAccessCache azureAccess =
           new AzureRmAccessCache(egress, oidcIssuer, ProbeOptions.DEFAULT_DEADLINE);
       AzureRmRoutes azurerm = new AzureRmRoutes(services, azureAccess);
@@ -219,7 +231,7 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(ConnectionRoutes.routes(services, azurerm));
       all.addAll(azurerm.routes());
       AzureLeases azureLeases = new AzureLeases(store, clock, config.leases(), azureAccess);
-      leases = new LeaseService(store, clock, config.leases(), egress, azureLeases);
+      leases = new LeaseService(store, clock, config.leases(), operations, azureLeases);
       leases.reapOnlyWhile(leadership::isLeader);
       idTokens =
           new IdTokenVerifier(
@@ -235,6 +247,7 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
       all.addAll(IssuerRoutes.routes(services, config.oidc()));
+      all.addAll(AgentRoutes.routes(agents));
       routes = List.copyOf(all);
       long t1 = System.nanoTime();
       try {
@@ -528,11 +541,21 @@ public final class SightlineServer implements AutoCloseable {
                         ? EnvironmentRoutes.authenticateIdToken(verifier, token, ctx)
                         : LeaseRoutes.authenticateIdToken(verifier, token, ctx),
             meters);
+    webUi =
+        new io.sightline.server.ui.WebUi(
+            store,
+            clock,
+            tls != null
+                || (config.publicUrl() != null
+                    && "https".equalsIgnoreCase(config.publicUrl().getScheme())),
+            new io.sightline.server.http.ApiCalls(routes, http.json()));
+    http.htmlNotFound(webUi::notFound);
     String[] openApi = new String[1];
     app =
         Javalin.create(
             cfg -> {
               http.install(cfg, routes);
+              webUi.install(cfg);
               cfg.jetty.host = config.bind();
               cfg.jetty.port = config.port();
               if (tls != null) {
@@ -637,6 +660,10 @@ public final class SightlineServer implements AutoCloseable {
       }
       app = null;
     }
+    if (webUi != null) {
+      webUi.close();
+      webUi = null;
+    }
     if (leases != null) {
       leases.close();
       leases = null;
@@ -652,6 +679,10 @@ public final class SightlineServer implements AutoCloseable {
     if (leadership != null) {
       leadership.close();
       leadership = null;
+    }
+    if (operations != null) {
+      operations.close();
+      operations = null;
     }
     if (prober != null) {
       prober.close();
@@ -690,6 +721,26 @@ public final class SightlineServer implements AutoCloseable {
     return app.unsafe.internalRouter.allHttpHandlers().stream()
         .map(p -> p.endpoint.method.name() + " " + p.endpoint.path)
         .toList();
+  }
+
+  /** The web UI's routes and the API routes each calls (for the authorization matrix). */
+  public List<io.sightline.server.ui.WebUi.UiRoute> uiRoutes() {
+    return webUi == null ? List.of() : webUi.pages();
+  }
+
+  /** The route table (the authorization matrix and tests read it). */
+  public List<ApiRoute> routes() {
+    return routes;
+  }
+
+  /** The open store (tests look at rows directly). */
+  public Store store() {
+    return store;
+  }
+
+  /** The agent service (tests shorten its claims). */
+  public AgentService agents() {
+    return agents;
   }
 
   /** The lease service (tests run its reaper on demand). */

@@ -115,8 +115,19 @@ final class FakeStore implements Store, StoreTx, ApiTokens, AuditLog {
   }
 
   @Override
+  public io.sightline.store.Agents agents() {
+    throw new UnsupportedOperationException("the fake store has no agents; use the embedded store");
+  }
+
+  @Override
   public io.sightline.store.Trust trust() {
     throw new UnsupportedOperationException("the fake store has no trust; use the embedded store");
+  }
+
+  @Override
+  public io.sightline.store.WebSessions webSessions() {
+    throw new UnsupportedOperationException(
+        "the fake store has no web sessions; use the embedded store");
   }
 
   @Override

@@ -9,6 +9,12 @@ import java.time.ZoneOffset;
 /** A clock tests can move forward. */
 final class TestClock extends Clock {
   private volatile Instant now = Instant.parse("2026-11-29T12:00:00Z");
+  private volatile boolean real;
+
+  /** Follows the system clock from now on (for tests with real agents signing proofs). */
+  void useSystemTime() {
+    real = true;
+  }
 
   void set(Instant instant) {
     now = instant;
@@ -30,6 +36,9 @@ final class TestClock extends Clock {
 
   @Override
   public Instant instant() {
+    if (real) {
+      return Instant.now();
+    }
     return now;
   }
 }

@@ -18,10 +18,16 @@ public interface StoreTx {
   /** The OIDC issuer's signing key set (sealed; one document shared by every replica). */
   IssuerKeys issuerKeys();
 
+  /** Web UI sessions (only their hashes), bound to the API token they were signed in with. */
+  WebSessions webSessions();
+
   /** Environments, their resources, checks, deployments and approvals. */
   default Environments environments() {
     throw new UnsupportedOperationException("this store has no environments");
   }
+
+  /** Agent pools, registration tokens, agents and their jobs. */
+  Agents agents();
 
   /** Envelope encryption whose data keys are written in this transaction. */
   Sealer sealer();

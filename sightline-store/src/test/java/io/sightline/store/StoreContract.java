@@ -77,6 +77,52 @@ abstract class StoreContract {
         .withHandle(h -> h.createQuery("SELECT COUNT(*) FROM " + table).mapTo(Long.class).one());
   }
 
+  // ---------------------------------------------------------------- web sessions
+
+  @Test
+  @DisplayName(
+      "a web session is sls_ + 256 random bits, stored only hashed, expires, ends on sign-out and"
+          + " with its API token")
+  void webSessionsAreStoredHashedAndEnd() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    CreatedToken token =
+        store.transact(
+            (StoreTx tx) ->
+                tx.tokens().create("alice", Role.USER, List.of(), Duration.ofDays(1), "admin"));
+    WebSessions.CreatedSession created =
+        store.transact(
+            (StoreTx tx) ->
+                tx.webSessions().create(token.token().id(), T0.plus(Duration.ofHours(8))));
+    String value = created.value().reveal();
+    assertThat(value).startsWith("sls_");
+    assertThat(Base64.getUrlDecoder().decode(value.substring(4))).hasSize(32);
+    assertThat(created.value().toString()).doesNotContain(value);
+
+    Optional<WebSessions.WebSession> found =
+        store.transact((StoreTx tx) -> tx.webSessions().find(value, clock.instant()));
+    assertThat(found).isPresent();
+    assertThat(found.get().tokenId()).isEqualTo(token.token().id());
+    assertThat(found.get().expiresAt()).isEqualTo(T0.plus(Duration.ofHours(8)));
+    assertThat(store.transact((StoreTx tx) -> tx.webSessions().find(value + "x", T0))).isEmpty();
+    assertThat(store.transact((StoreTx tx) -> tx.webSessions().find(null, T0))).isEmpty();
+    assertThat(
+            store.transact(
+                (StoreTx tx) -> tx.webSessions().find(value, T0.plus(Duration.ofHours(8)))))
+        .as("expired at expiresAt")
+        .isEmpty();
+
+    String stored =
+        ((JdbiStore) store)
+            .jdbi()
+            .withHandle(
+                h -> h.createQuery("SELECT * FROM web_sessions").mapToMap().list().toString());
+    assertThat(stored).doesNotContain(value).doesNotContain(value.substring(4));
+
+    assertThat(store.transact((StoreTx tx) -> tx.webSessions().end(value))).isTrue();
+    assertThat(store.transact((StoreTx tx) -> tx.webSessions().find(value, T0))).isEmpty();
+    assertThat(store.transact((StoreTx tx) -> tx.webSessions().end(value))).isFalse();
+  }
+
   // ---------------------------------------------------------------- tokens
 
   @Test
@@ -1592,6 +1638,170 @@ abstract class StoreContract {
     assertThat(store.transact((StoreTx tx) -> tx.environments().deployment("d0")))
         .as("history outlives its environment")
         .isPresent();
+  }
+
+  // ---------------------------------------------------------------- agents
+  @Test
+  @DisplayName("a registration token is used once, only before it expires, and only by its hash")
+  void registrationTokensAreOneTimeAndExpire() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    store.transact(
+        (StoreTx tx) -> {
+          tx.agents().ensurePool("private", "alice");
+          tx.agents().addRegistrationToken("private", "h1", T0.plusSeconds(3600), "alice");
+          tx.agents().addRegistrationToken("private", "h2", T0.plusSeconds(60), "alice");
+          return null;
+        });
+    assertThat(store.transact((StoreTx tx) -> tx.agents().useRegistrationToken("h1", "a1", T0)))
+        .hasValueSatisfying(t -> assertThat(t.pool()).isEqualTo("private"));
+    assertThat(store.transact((StoreTx tx) -> tx.agents().useRegistrationToken("h1", "a2", T0)))
+        .isEmpty();
+    assertThat(
+            store.transact(
+                (StoreTx tx) -> tx.agents().useRegistrationToken("h2", "a3", T0.plusSeconds(61))))
+        .isEmpty();
+    assertThat(store.transact((StoreTx tx) -> tx.agents().useRegistrationToken("nope", "a4", T0)))
+        .isEmpty();
+    assertThat(store.transact((StoreTx tx) -> tx.agents().pools()))
+        .extracting(Agents.Pool::name)
+        .containsExactly("private");
+  }
+
+  @Test
+  @DisplayName("agents are registered, seen, listed, disabled and removed")
+  void agentsAreRegisteredAndManaged() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    store.transact(
+        (StoreTx tx) -> {
+          tx.agents().ensurePool("private", "alice");
+          tx.agents().register("a1", "private", "agent-1", "{\"kty\":\"EC\"}", "0.1");
+          tx.agents().register("a2", "private", "agent-2", "{\"kty\":\"EC\"}", "0.1");
+          return null;
+        });
+    assertThat(store.transact((StoreTx tx) -> tx.agents().list("private")))
+        .extracting(Agents.Agent::name)
+        .containsExactly("agent-1", "agent-2");
+    assertThat(store.transact((StoreTx tx) -> tx.agents().anyOnline("private", T0))).isTrue();
+    assertThat(store.transact((StoreTx tx) -> tx.agents().anyOnline("other", T0))).isFalse();
+    clock.advance(Duration.ofMinutes(5));
+    assertThat(
+            store.transact((StoreTx tx) -> tx.agents().anyOnline("private", T0.plusSeconds(200))))
+        .isFalse();
+    store.transact(
+        (StoreTx tx) -> {
+          tx.agents().seen("a1", clock.instant(), null);
+          return null;
+        });
+    assertThat(store.transact((StoreTx tx) -> tx.agents().find("a1")).orElseThrow().lastSeenAt())
+        .isEqualTo(clock.instant());
+    assertThat(store.transact((StoreTx tx) -> tx.agents().setEnabled("a1", false))).isTrue();
+    assertThat(
+            store.transact((StoreTx tx) -> tx.agents().anyOnline("private", T0.plusSeconds(200))))
+        .isFalse();
+    assertThat(store.transact((StoreTx tx) -> tx.agents().remove("a2"))).isTrue();
+    assertThat(store.transact((StoreTx tx) -> tx.agents().remove("a2"))).isFalse();
+    assertThat(store.transact((StoreTx tx) -> tx.agents().list(null)))
+        .extracting(Agents.Agent::id)
+        .containsExactly("a1");
+  }
+
+  @Test
+  @DisplayName(
+      "jobs are queued once per idempotency key, survive a restart, and a lapsed claim is taken"
+          + " by another agent whose answer alone counts")
+  void jobsAreClaimedAndRetried() throws Exception {
+    StoreConfig config = freshConfig();
+    Store store = open(config, keyA);
+    byte[] payload = "sealed".getBytes(StandardCharsets.UTF_8);
+    Agents.Job queued =
+        store.transact(
+            (StoreTx tx) ->
+                tx.agents()
+                    .enqueue(
+                        new Agents.NewJob(
+                            "j1", "private", "mint", "lease-1", payload, 3, T0.plusSeconds(60))));
+    Agents.Job again =
+        store.transact(
+            (StoreTx tx) ->
+                tx.agents()
+                    .enqueue(
+                        new Agents.NewJob(
+                            "j2", "private", "mint", "lease-1", payload, 3, T0.plusSeconds(60))));
+    assertThat(again.id()).isEqualTo(queued.id());
+    assertThat(queued.state()).isEqualTo(Agents.JobState.QUEUED);
+    store.close();
+
+    Store reopened = open(config, keyA);
+    assertThat(reopened.transact((StoreTx tx) -> tx.agents().job("j1")))
+        .hasValueSatisfying(j -> assertThat(j.sealedPayload()).isEqualTo(payload));
+    byte[] key = {1, 2, 3};
+    assertThat(reopened.transact((StoreTx tx) -> tx.agents().claimable("private", T0))).isTrue();
+    assertThat(reopened.transact((StoreTx tx) -> tx.agents().claimable("other", T0))).isFalse();
+    Agents.Job first =
+        reopened
+            .transact(
+                (StoreTx tx) -> tx.agents().claim("private", "a1", T0, T0.plusSeconds(10), key))
+            .orElseThrow();
+    assertThat(first.state()).isEqualTo(Agents.JobState.RUNNING);
+    assertThat(first.agentId()).isEqualTo("a1");
+    assertThat(first.attempts()).isEqualTo(1);
+    assertThat(
+            reopened.transact(
+                (StoreTx tx) ->
+                    tx.agents().claim("private", "a2", T0.plusSeconds(5), T0.plusSeconds(15), key)))
+        .isEmpty();
+    Agents.Job second =
+        reopened
+            .transact(
+                (StoreTx tx) ->
+                    tx.agents().claim("private", "a2", T0.plusSeconds(11), T0.plusSeconds(21), key))
+            .orElseThrow();
+    assertThat(second.agentId()).isEqualTo("a2");
+    assertThat(second.attempts()).isEqualTo(2);
+    assertThat(
+            reopened.transact(
+                (StoreTx tx) -> tx.agents().complete("j1", "a1", 1, true, new byte[] {9}, null)))
+        .isFalse();
+    assertThat(
+            reopened.transact(
+                (StoreTx tx) -> tx.agents().complete("j1", "a2", 1, true, new byte[] {7}, null)))
+        .as("an answer to an earlier claim of the same job does not count")
+        .isFalse();
+    assertThat(
+            reopened.transact(
+                (StoreTx tx) -> tx.agents().complete("j1", "a2", 2, true, new byte[] {7}, null)))
+        .isTrue();
+    Agents.Job done = reopened.transact((StoreTx tx) -> tx.agents().job("j1")).orElseThrow();
+    assertThat(done.state()).isEqualTo(Agents.JobState.DONE);
+    assertThat(done.result()).containsExactly(7);
+    clock.advance(Duration.ofHours(2));
+    assertThat(
+            reopened.transact((StoreTx tx) -> tx.agents().purge(clock.instant().minusSeconds(60))))
+        .isEqualTo(1);
+    assertThat(reopened.transact((StoreTx tx) -> tx.agents().job("j1"))).isEmpty();
+  }
+
+  @Test
+  @DisplayName("a job whose attempts are used up fails naming the pool instead of being claimed")
+  void jobsFailAfterTheirAttempts() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    store.transact(
+        (StoreTx tx) ->
+            tx.agents()
+                .enqueue(
+                    new Agents.NewJob(
+                        "j1", "edge", "probe", null, new byte[] {1}, 1, T0.plusSeconds(60))));
+    store.transact(
+        (StoreTx tx) -> tx.agents().claim("edge", "a1", T0, T0.plusSeconds(1), new byte[] {1}));
+    assertThat(
+            store.transact(
+                (StoreTx tx) ->
+                    tx.agents()
+                        .claim("edge", "a2", T0.plusSeconds(2), T0.plusSeconds(3), new byte[] {1})))
+        .isEmpty();
+    Agents.Job failed = store.transact((StoreTx tx) -> tx.agents().job("j1")).orElseThrow();
+    assertThat(failed.state()).isEqualTo(Agents.JobState.FAILED);
+    assertThat(failed.error()).startsWith("AGENT_LOST").contains("edge");
   }
 
   @Test

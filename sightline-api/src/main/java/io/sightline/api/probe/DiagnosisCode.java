@@ -52,5 +52,10 @@ public enum DiagnosisCode {
   /** The probe's hard deadline passed before the server answered. */
   PROBE_DEADLINE_EXCEEDED,
   /** The kubeconfig or Secret refers to a file on disk instead of carrying the value inline. */
-  FILE_REFERENCE_NOT_ALLOWED
+  FILE_REFERENCE_NOT_ALLOWED,
+  /**
+   * The connection runs through an agent pool ({@code via: {pool}}) and no enabled agent of that
+   * pool is online: start one in the cluster's network.
+   */
+  AGENT_POOL_OFFLINE
 }

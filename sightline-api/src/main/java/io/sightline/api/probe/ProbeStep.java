@@ -19,7 +19,10 @@ public record ProbeStep(Name name, Status status, long millis, String detail) {
     @JsonProperty("authenticate")
     AUTHENTICATE,
     @JsonProperty("namespaces")
-    NAMESPACES
+    NAMESPACES,
+    /** The probe went through an agent of the connection's pool ({@code via}); first step. */
+    @JsonProperty("agent")
+    AGENT
   }
 
   public enum Status {

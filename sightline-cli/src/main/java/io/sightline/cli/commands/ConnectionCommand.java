@@ -41,6 +41,7 @@ import picocli.CommandLine.Parameters;
       ConnectionCommand.Delete.class,
       ConnectionCommand.Import.class,
       ConnectionCommand.Harden.class,
+      ConnectionCommand.Manifests.class,
       ConnectionPermitCommand.class,
       ConnectionCommand.AksClusters.class
     })
@@ -98,8 +99,25 @@ public final class ConnectionCommand {
     @Option(
         names = "--auth",
         paramLabel = "TYPE",
-        description = "kubernetes: kubeconfig, service-account or azure-subscription.")
+        description =
+            "kubernetes: kubeconfig, service-account, azure-subscription or agent-identity.")
     String auth;
+
+    @Option(
+        names = "--via-pool",
+        paramLabel = "POOL",
+        description =
+            "Run every cluster operation on an agent of this pool (for clusters the server cannot"
+                + " reach); required with --auth agent-identity.")
+    String viaPool;
+
+    @Option(
+        names = "--api-server",
+        paramLabel = "URL",
+        description =
+            "auth agent-identity: the API server URL as the agent sees it, e.g."
+                + " https://kubernetes.default.svc")
+    String apiServer;
 
     @Option(
         names = "--scheme",
@@ -422,6 +440,10 @@ public final class ConnectionCommand {
       putIf(body, "azureConnection", azureConnection);
       putIf(body, "resourceGroup", resourceGroup);
       putIf(body, "cluster", cluster);
+      putIf(body, "server", apiServer);
+      if (viaPool != null) {
+        body.putObject("via").put("pool", viaPool);
+      }
       return body;
     }
 
@@ -558,6 +580,37 @@ public final class ConnectionCommand {
         ProbeOutput.print(ctx.out(), result);
       }
       return ok ? 0 : 1;
+    }
+  }
+
+  @Command(
+      name = "manifests",
+      description =
+          "Print the YAML an administrator applies for an AgentIdentity connection: home"
+              + " namespace, deployers, RoleBindings and the agent's narrow RBAC.")
+  public static final class Manifests implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Mixin ClientOptions client;
+    @Mixin OutputOptions output;
+
+    @Parameters(paramLabel = "NAME")
+    String name;
+
+    public Manifests(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      JsonNode answer = ctx.client(client.server).get(BASE + "/" + enc(name) + "/manifests");
+      if (output.json()) {
+        Json.print(ctx.out(), answer);
+      } else {
+        ctx.out().print(answer.path("yaml").asText());
+        ctx.out().flush();
+      }
+      return 0;
     }
   }
 
@@ -943,9 +996,11 @@ public final class ConnectionCommand {
       case "kubeconfig" -> "Kubeconfig";
       case "service-account", "serviceaccount" -> "ServiceAccount";
       case "azure-subscription", "azuresubscription" -> "AzureSubscription";
+      case "agent-identity", "agentidentity" -> "AgentIdentity";
       default ->
           throw new UsageException(
-              "--auth must be kubeconfig, service-account or azure-subscription (got \""
+              "--auth must be kubeconfig, service-account, azure-subscription or agent-identity"
+                  + " (got \""
                   + auth
                   + "\")");
     };

@@ -105,7 +105,8 @@ public final class AzureSubscriptionConnection implements ConnectionType {
               RESOURCE_GROUP,
               "Resource group",
               "with azureConnection: the AKS cluster's resource group"),
-          FieldSpec.text(CLUSTER, "Cluster", "with azureConnection: the AKS cluster's name"));
+          FieldSpec.text(CLUSTER, "Cluster", "with azureConnection: the AKS cluster's name"),
+          io.sightline.connections.Via.field());
 
   private AzureSubscriptionConnection() {}
 

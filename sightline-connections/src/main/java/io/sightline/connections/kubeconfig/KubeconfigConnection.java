@@ -39,7 +39,8 @@ public final class KubeconfigConnection implements ConnectionType {
           FieldSpec.flag(
               ACCEPT_UNTRUSTED_CERTS,
               "Accept untrusted certificates",
-              "trust any server certificate (insecure; prefer giving the CA in the kubeconfig)"));
+              "trust any server certificate (insecure; prefer giving the CA in the kubeconfig)"),
+          io.sightline.connections.Via.field());
 
   private KubeconfigConnection() {}
 

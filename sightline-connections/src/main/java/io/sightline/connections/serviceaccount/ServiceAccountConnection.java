@@ -56,7 +56,8 @@ public final class ServiceAccountConnection implements ConnectionType {
           FieldSpec.flag(
               ACCEPT_UNTRUSTED_CERTS,
               "Accept untrusted certificates",
-              "trust any server certificate (insecure; prefer giving the CA)"));
+              "trust any server certificate (insecure; prefer giving the CA)"),
+          io.sightline.connections.Via.field());
 
   private ServiceAccountConnection() {}
 

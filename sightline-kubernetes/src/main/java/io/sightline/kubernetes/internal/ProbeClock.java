@@ -45,8 +45,26 @@ public final class ProbeClock extends EventListener implements Dns {
   private InetSocketAddress connectingTo;
   private boolean tlsSeen;
 
+  private final io.sightline.kubernetes.ProbeProgress progress;
+
   public ProbeClock(Dns delegate) {
+    this(delegate, io.sightline.kubernetes.ProbeProgress.NONE);
+  }
+
+  /**
+   * @param progress hears each step as it starts and ends
+   */
+  public ProbeClock(Dns delegate, io.sightline.kubernetes.ProbeProgress progress) {
     this.delegate = delegate;
+    this.progress = progress;
+  }
+
+  private void tell(Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      // a listener never breaks a probe
+    }
   }
 
   public long elapsedMillis() {
@@ -159,12 +177,17 @@ public final class ProbeClock extends EventListener implements Dns {
   // ---- the HTTP steps, driven by the prober ----
 
   public void begin(Name name, Phase newPhase) {
+    boolean first;
     synchronized (this) {
       if (frozen || steps.containsKey(name)) {
         return;
       }
+      first = !started.containsKey(name);
       started.putIfAbsent(name, System.nanoTime());
       phase = newPhase;
+    }
+    if (first) {
+      tell(() -> progress.started(name));
     }
   }
 
@@ -178,13 +201,17 @@ public final class ProbeClock extends EventListener implements Dns {
     }
     Long t0 = started.get(name);
     long millis = t0 == null ? 0 : (System.nanoTime() - t0) / 1_000_000;
-    steps.put(
-        name, ok ? ProbeStep.ok(name, millis, detail) : ProbeStep.failed(name, millis, detail));
+    ProbeStep step =
+        ok ? ProbeStep.ok(name, millis, detail) : ProbeStep.failed(name, millis, detail);
+    steps.put(name, step);
+    tell(() -> progress.ended(step));
   }
 
   public synchronized void skip(Name name, String detail) {
     if (!frozen && !steps.containsKey(name)) {
-      steps.put(name, ProbeStep.skipped(name, detail));
+      ProbeStep step = ProbeStep.skipped(name, detail);
+      steps.put(name, step);
+      tell(() -> progress.ended(step));
     }
   }
 
@@ -212,6 +239,9 @@ public final class ProbeClock extends EventListener implements Dns {
     List<ProbeStep> out = new ArrayList<>();
     for (Name n : Name.values()) {
       ProbeStep s = steps.get(n);
+      if (n == Name.AGENT && s == null) {
+        continue; // only a probe that went through an agent has that step (the agent adds it)
+      }
       if (s != null) {
         out.add(s);
       } else if (started.containsKey(n) && (n == open() || failureDetail == null)) {

@@ -15,7 +15,9 @@ import java.util.Objects;
  * ApiRoute.get("/api/v1/things", Role.READER, "List things").returns(ThingList.class).handle(c -> ...)
  * }</pre>
  *
- * @param role null for a route anyone may call (no token)
+ * @param role null for a route that needs no API token (anyone, or see {@code auth})
+ * @param auth how the caller is authenticated: an API token holding {@code role}, nothing, or (for
+ *     agents) an agent's registration token or a proof signed by its key, checked by the handler
  */
 public record ApiRoute(
     HandlerType method,
@@ -26,7 +28,20 @@ public record ApiRoute(
     Class<?> responseType,
     int status,
     List<QueryParam> queryParams,
-    RouteHandler handler) {
+    RouteHandler handler,
+    Auth auth) {
+
+  /** How a route's caller is authenticated (the authorization matrix reads it). */
+  public enum Auth {
+    /** An API token (or lease handle or ID token) whose principal holds {@link #role()}. */
+    API_TOKEN,
+    /** Nobody: anyone may call it. */
+    NONE,
+    /** A one-time agent registration token ({@code slr_…}), checked by the handler. */
+    AGENT_REGISTRATION_TOKEN,
+    /** A short-lived proof signed by a registered agent's key (JWS), checked by the handler. */
+    AGENT_PROOF
+  }
 
   /** A documented query parameter. */
   public record QueryParam(String name, String type, String description) {}
@@ -37,6 +52,12 @@ public record ApiRoute(
     Objects.requireNonNull(summary, "summary");
     Objects.requireNonNull(handler, "handler");
     queryParams = List.copyOf(queryParams);
+    if (auth == null) {
+      auth = role == null ? Auth.NONE : Auth.API_TOKEN;
+    }
+    if ((auth == Auth.API_TOKEN) != (role != null)) {
+      throw new IllegalArgumentException(path + ": a role goes with API-token authentication only");
+    }
   }
 
   public static Builder get(String path, Role role, String summary) {
@@ -81,6 +102,7 @@ public record ApiRoute(
     private Class<?> requestType;
     private Class<?> responseType;
     private final List<QueryParam> query = new ArrayList<>();
+    private Auth auth;
 
     private Builder(HandlerType method, String path, Role role, String summary, int status) {
       this.method = method;
@@ -112,9 +134,15 @@ public record ApiRoute(
       return this;
     }
 
+    /** A route (role null) whose handler authenticates agents itself. */
+    public Builder authenticatedBy(Auth how) {
+      this.auth = how;
+      return this;
+    }
+
     public ApiRoute handle(RouteHandler handler) {
       return new ApiRoute(
-          method, path, role, summary, requestType, responseType, status, query, handler);
+          method, path, role, summary, requestType, responseType, status, query, handler, auth);
     }
   }
 }

@@ -10,12 +10,38 @@ public final class Call {
   private final Principal principal;
   private final ApiRoute route;
   private final JsonBodies json;
+  private final java.util.Map<String, String> pathParams;
+  private final java.util.Map<String, String> queryParams;
+  private final byte[] body;
 
   Call(Context ctx, Principal principal, ApiRoute route, JsonBodies json) {
+    this(ctx, principal, route, json, null, null, null);
+  }
+
+  /**
+   * An in-process call ({@link ApiCalls}): path and query parameters and the body are given, not
+   * read from {@code ctx} (which is the web UI's own request).
+   */
+  Call(
+      Context ctx,
+      Principal principal,
+      ApiRoute route,
+      JsonBodies json,
+      java.util.Map<String, String> pathParams,
+      java.util.Map<String, String> queryParams,
+      byte[] body) {
     this.ctx = ctx;
     this.principal = principal;
     this.route = route;
     this.json = json;
+    this.pathParams = pathParams;
+    this.queryParams = queryParams;
+    this.body = body;
+  }
+
+  /** The raw request body, size-limited. */
+  public byte[] bodyBytes() {
+    return body != null ? body : JsonBodies.readLimited(ctx);
   }
 
   /** The authenticated caller; null only on public routes. */
@@ -37,7 +63,7 @@ public final class Call {
     if (route.requestType() != type) {
       throw new IllegalStateException(route.path() + " declares body " + route.requestType());
     }
-    return json.read(ctx, type);
+    return json.parse(bodyBytes(), type);
   }
 
   /** As {@link #body}, but null when the request has no body at all. */
@@ -45,18 +71,18 @@ public final class Call {
     if (route.requestType() != type) {
       throw new IllegalStateException(route.path() + " declares body " + route.requestType());
     }
-    byte[] bytes = JsonBodies.readLimited(ctx);
+    byte[] bytes = bodyBytes();
     return new String(bytes, java.nio.charset.StandardCharsets.UTF_8).isBlank()
         ? null
         : json.parse(bytes, type);
   }
 
   public String pathParam(String name) {
-    return ctx.pathParam(name);
+    return pathParams != null ? pathParams.get(name) : ctx.pathParam(name);
   }
 
   public String query(String name) {
-    String v = ctx.queryParam(name);
+    String v = queryParams != null ? queryParams.get(name) : ctx.queryParam(name);
     return v == null || v.isBlank() ? null : v;
   }
 

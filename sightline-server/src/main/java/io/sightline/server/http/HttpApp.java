@@ -85,6 +85,13 @@ public final class HttpApp {
     return json;
   }
 
+  private java.util.function.Consumer<Context> htmlNotFound;
+
+  /** Answers 404s under {@code /} and {@code /ui/} with the web UI's page, not problem+json. */
+  public void htmlNotFound(java.util.function.Consumer<Context> handler) {
+    this.htmlNotFound = handler;
+  }
+
   /** Installs the shared machinery and {@code routes} on a Javalin config. */
   public void install(JavalinConfig config, List<ApiRoute> routes) {
     config.jsonMapper(new JavalinJackson(json.objectMapper(), false));
@@ -109,6 +116,10 @@ public final class HttpApp {
         HttpResponseException.class,
         (e, ctx) -> {
           int status = e.getStatus();
+          if (status == 404 && htmlNotFound != null && isUiPath(ctx)) {
+            htmlNotFound.accept(ctx);
+            return;
+          }
           String code =
               switch (status) {
                 case 404 -> "NOT_FOUND";
@@ -129,6 +140,12 @@ public final class HttpApp {
     config.routes.error(
         404,
         ctx -> {
+          if ((ctx.result() == null || ctx.result().isEmpty())
+              && htmlNotFound != null
+              && isUiPath(ctx)) {
+            htmlNotFound.accept(ctx);
+            return;
+          }
           if (ctx.result() == null || ctx.result().isEmpty()) {
             write(
                 ctx,
@@ -138,6 +155,10 @@ public final class HttpApp {
           }
         });
     config.requestLogger.http(this::logRequest);
+  }
+
+  private static boolean isUiPath(Context ctx) {
+    return ctx.path().equals("/") || ctx.path().startsWith("/ui/");
   }
 
   private Handler wrap(ApiRoute route) {
@@ -189,8 +210,19 @@ public final class HttpApp {
                   + " in the server's debug log)");
     }
     Principal p = principal.get();
+    attach(ctx, p);
+    requireRole(p, required);
+    return p;
+  }
+
+  /** Records {@code p} as the caller of this request (access log, MDC {@code principal}). */
+  public static void attach(Context ctx, Principal p) {
     ctx.attribute(PRINCIPAL_ATTRIBUTE, p);
     MDC.put(MDC_PRINCIPAL, p.name());
+  }
+
+  /** The one role check of every route, over HTTP and in-process ({@link ApiCalls}). */
+  static void requireRole(Principal p, Role required) {
     if (!p.has(required)) {
       log.debug("{} (role {}) needs role {}", p.name(), p.role().wireName(), required.wireName());
       throw SightlineException.forbidden(
@@ -200,7 +232,6 @@ public final class HttpApp {
               + " role (or higher); the caller has "
               + p.role().wireName());
     }
-    return p;
   }
 
   private static SightlineException unauthorized(String detail) {

@@ -68,6 +68,14 @@ public final class OpenApiDocument {
     Map<String, Object> op = new LinkedHashMap<>();
     op.put("summary", r.summary());
     op.put("operationId", operationId(r));
+    op.put("x-sightline-auth", r.auth().name());
+    if (r.auth() == ApiRoute.Auth.AGENT_PROOF) {
+      op.put(
+          "description",
+          "Agents only: Authorization: Agent-Proof <JWS signed by the agent's registered key>.");
+    } else if (r.auth() == ApiRoute.Auth.AGENT_REGISTRATION_TOKEN) {
+      op.put("description", "Agents only: carries a one-time registration token in the body.");
+    }
     if (r.role() != null) {
       op.put("description", "Requires the `" + r.role().wireName() + "` role (or a higher one).");
       op.put("security", List.of(map("bearer", List.of())));

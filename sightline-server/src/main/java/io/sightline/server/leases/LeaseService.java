@@ -1,20 +1,19 @@
 package io.sightline.server.leases;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
+import io.sightline.connections.ClusterOperations;
 import io.sightline.connections.ConnectionKind;
 import io.sightline.connections.ConnectionRequests;
 import io.sightline.connections.ConnectionSpec;
 import io.sightline.connections.Provisioning;
+import io.sightline.connections.agentidentity.AgentIdentityConnection;
 import io.sightline.core.AuditEvent;
 import io.sightline.core.SecretValue;
 import io.sightline.core.SightlineException;
 import io.sightline.kubernetes.ClusterAccess;
-import io.sightline.kubernetes.EgressPolicy;
-import io.sightline.kubernetes.EgressSocketFactory;
-import io.sightline.kubernetes.KubernetesClients;
 import io.sightline.kubernetes.mint.MintRequest;
 import io.sightline.kubernetes.mint.MintedToken;
 import io.sightline.kubernetes.mint.TokenMinter;
+import io.sightline.server.agents.ConnectionOperations;
 import io.sightline.store.Connections.ConnectionRecord;
 import io.sightline.store.Connections.ProvisioningState;
 import io.sightline.store.Leases;
@@ -47,8 +46,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LeaseService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LeaseService.class);
-  private static final KubernetesClients.Settings CLIENT =
-      new KubernetesClients.Settings(Duration.ofSeconds(5), Duration.ofSeconds(10), 0, null, null);
 
   /** An issuing row older than this is an interrupted issuance (another replica's is younger). */
   static final Duration ISSUING_GRACE = Duration.ofMinutes(2);
@@ -72,7 +69,7 @@ public final class LeaseService implements AutoCloseable {
   private final Store store;
   private final Clock clock;
   private final LeaseSettings settings;
-  private final EgressPolicy egress;
+  private final ConnectionOperations operations;
   private final AzureLeases azure;
 
   /**
@@ -91,12 +88,19 @@ public final class LeaseService implements AutoCloseable {
   /**
    * @param azure leases for azurerm targets (null: such targets are answered 501)
    */
+  /**
+   * @param operations where each connection's mint and revoke run (here, or on its agent pool)
+   */
   public LeaseService(
-      Store store, Clock clock, LeaseSettings settings, EgressPolicy egress, AzureLeases azure) {
+      Store store,
+      Clock clock,
+      LeaseSettings settings,
+      ConnectionOperations operations,
+      AzureLeases azure) {
     this.store = store;
     this.clock = clock;
     this.settings = settings;
-    this.egress = egress;
+    this.operations = operations;
     this.azure = azure;
   }
 
@@ -113,9 +117,17 @@ public final class LeaseService implements AutoCloseable {
 
   /** The connection as lease issuance needs it. */
   private record Source(
-      ConnectionRecord record, ConnectionSpec spec, SecretValue minterToken, ClusterAccess access) {
+      ConnectionRecord record,
+      ConnectionSpec spec,
+      SecretValue minterToken,
+      ClusterAccess access,
+      ClusterOperations ops) {
     boolean tokenRequest() {
-      return record.provisioning() != null && minterToken != null;
+      return record.provisioning() != null
+          && (minterToken != null
+              || ConnectionKind.KUBERNETES_AGENT_IDENTITY
+                  .authorizationType()
+                  .equals(record.authorizationType()));
     }
   }
 
@@ -131,8 +143,14 @@ public final class LeaseService implements AutoCloseable {
                         + connection
                         + ": list them with GET /api/v1/connections (sightline connection list)"));
     ConnectionKind kind = ConnectionKind.fromWire(r.kind(), r.authorizationType());
-    SecretValue minter = tx.connections().minterToken(r.id()).orElse(null);
+    ClusterOperations ops = operations.of(kind, r.fields());
     ProvisioningState p = r.provisioning();
+    if (kind == ConnectionKind.KUBERNETES_AGENT_IDENTITY && p != null) {
+      // Nothing stored but the URL: the agent mints with its own identity.
+      return new Source(
+          r, null, null, AgentIdentityConnection.access(String.valueOf(r.serverUrl())), ops);
+    }
+    SecretValue minter = tx.connections().minterToken(r.id()).orElse(null);
     if (p != null && minter != null) {
       Object ca = p.details().get("caPem");
       ClusterAccess access =
@@ -141,7 +159,7 @@ public final class LeaseService implements AutoCloseable {
               ca == null ? null : ca.toString(),
               Boolean.TRUE.equals(p.details().get("acceptUntrustedCerts")),
               minter);
-      return new Source(r, null, minter, access);
+      return new Source(r, null, minter, access, ops);
     }
     if (kind == ConnectionKind.KUBERNETES_AZURE_SUBSCRIPTION) {
       throw SightlineException.conflict(
@@ -156,7 +174,7 @@ public final class LeaseService implements AutoCloseable {
     ConnectionSpec spec =
         ConnectionRequests.fromStored(
             r.name(), kind, r.description(), r.fields(), tx.connections().secrets(r.id()));
-    return new Source(r, spec, null, spec.type().access(spec));
+    return new Source(r, spec, null, spec.type().access(spec), ops);
   }
 
   /**
@@ -336,11 +354,10 @@ public final class LeaseService implements AutoCloseable {
           false);
     }
     MintedToken minted;
-    try (CachedClient cached = cachedClient(src.access())) {
-      KubernetesClient client = cached.client();
+    try {
       minted =
-          new TokenMinter(client)
-              .mint(new MintRequest(id, home, deployer, ttl, List.of(), expiresAt));
+          src.ops()
+              .mint(src.access(), new MintRequest(id, home, deployer, ttl, List.of(), expiresAt));
     } catch (RuntimeException e) {
       failIssuance(caller, created, src, e, requestId);
       throw e;
@@ -375,7 +392,7 @@ public final class LeaseService implements AutoCloseable {
       throw e;
     }
     if (active.state() != State.ACTIVE) {
-      revokeQuietly(src.access(), id, home);
+      revokeQuietly(src, id, home);
       throw SightlineException.conflict(
           "LEASE_REVOKED", "lease " + id + " was revoked while it was being issued");
     }
@@ -424,7 +441,7 @@ public final class LeaseService implements AutoCloseable {
   private void failIssuance(
       Caller caller, LeaseRecord lease, Source src, RuntimeException cause, String requestId) {
     String code = cause instanceof SightlineException se ? se.code() : "INTERNAL_ERROR";
-    boolean deleted = revokeQuietly(src.access(), lease.id(), lease.homeNamespace());
+    boolean deleted = revokeQuietly(src, lease.id(), lease.homeNamespace());
     try {
       store.transact(
           tx -> {
@@ -453,10 +470,9 @@ public final class LeaseService implements AutoCloseable {
   }
 
   /** Deletes the lease's Secret by name; true when it is gone now. */
-  private boolean revokeQuietly(ClusterAccess access, String id, String home) {
-    try (CachedClient cached = cachedClient(access)) {
-      KubernetesClient client = cached.client();
-      new TokenMinter(client).revoke(id, home);
+  private boolean revokeQuietly(Source src, String id, String home) {
+    try {
+      src.ops().revoke(src.access(), id, home);
       return true;
     } catch (RuntimeException e) {
       log.warn("could not delete the Secret of lease {}: {}", id, e.getMessage());
@@ -643,9 +659,8 @@ public final class LeaseService implements AutoCloseable {
     if (TOKEN_REQUEST.equals(lease.credential()) && lease.secretPresent()) {
       Optional<Source> src = sourceOf(lease);
       if (src.isPresent()) {
-        try (CachedClient cached = cachedClient(src.get().access())) {
-          KubernetesClient client = cached.client();
-          new TokenMinter(client).revoke(id, lease.homeNamespace());
+        try {
+          src.get().ops().revoke(src.get().access(), id, lease.homeNamespace());
         } catch (SightlineException e) {
           deleted = false;
           failure = e.getMessage();
@@ -744,15 +759,12 @@ public final class LeaseService implements AutoCloseable {
           "NOT_PROVISIONED",
           "connection " + lease.connectionName() + " no longer has a minter: ask for a new lease");
     }
-    MintedToken minted;
-    try (CachedClient cached = cachedClient(src.access())) {
-      KubernetesClient client = cached.client();
-      minted =
-          new TokenMinter(client)
-              .mint(
-                  new MintRequest(
-                      id, lease.homeNamespace(), lease.deployer(), ttl, List.of(), expiresAt));
-    }
+    MintedToken minted =
+        src.ops()
+            .mint(
+                src.access(),
+                new MintRequest(
+                    id, lease.homeNamespace(), lease.deployer(), ttl, List.of(), expiresAt));
     LeaseRecord r =
         store.transact(
             tx -> {
@@ -852,10 +864,7 @@ public final class LeaseService implements AutoCloseable {
     try {
       Optional<Source> src = sourceOf(l);
       if (src.isPresent()) {
-        try (CachedClient cached = cachedClient(src.get().access())) {
-          KubernetesClient client = cached.client();
-          new TokenMinter(client).revoke(l.id(), l.homeNamespace());
-        }
+        src.get().ops().revoke(src.get().access(), l.id(), l.homeNamespace());
       }
       deleted = true;
     } catch (RuntimeException e) {
@@ -902,10 +911,6 @@ public final class LeaseService implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    synchronized (clients) {
-      clients.values().forEach(KubernetesClient::close);
-      clients.clear();
-    }
     if (reaper != null) {
       reaper.shutdownNow();
       try {
@@ -918,62 +923,6 @@ public final class LeaseService implements AutoCloseable {
   }
 
   // ------------------------------------------------------------------ helpers
-
-  /**
-   * One client per cluster credential, kept open: a new fabric8 client per lease paid for a new
-   * HTTP client and a TLS handshake every time (30× the raw Secret + TokenRequest cost in the lease
-   * benchmark). Keyed by a hash of server, CA and credential, so a rotated minter token gets its
-   * own client; the least recently used beyond {@link #MAX_CLIENTS} are closed.
-   */
-  /** A cached client for one block; closing it keeps the client open for the next lease. */
-  private record CachedClient(KubernetesClient client) implements AutoCloseable {
-    @Override
-    public void close() {}
-  }
-
-  private CachedClient cachedClient(ClusterAccess access) {
-    return new CachedClient(client(access));
-  }
-
-  private KubernetesClient client(ClusterAccess access) {
-    String key = clientKey(access);
-    synchronized (clients) {
-      KubernetesClient c = clients.get(key);
-      if (c == null) {
-        c = KubernetesClients.create(access, EgressSocketFactory.of(egress), CLIENT);
-        clients.put(key, c);
-      }
-      return c;
-    }
-  }
-
-  private static final int MAX_CLIENTS = 64;
-
-  private final Map<String, KubernetesClient> clients =
-      new LinkedHashMap<>(16, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, KubernetesClient> eldest) {
-          if (size() > MAX_CLIENTS) {
-            eldest.getValue().close();
-            return true;
-          }
-          return false;
-        }
-      };
-
-  private static String clientKey(ClusterAccess a) {
-    StringBuilder b = new StringBuilder();
-    b.append(a.server()).append('\n').append(a.caPem()).append('\n');
-    b.append(a.insecureSkipTlsVerify()).append('\n').append(a.tlsServerName()).append('\n');
-    b.append(a.bearerToken() == null ? "" : a.bearerToken().reveal()).append('\n');
-    b.append(a.clientCertificatePem()).append('\n');
-    b.append(a.clientKeyPem() == null ? "" : a.clientKeyPem().reveal()).append('\n');
-    b.append(a.username()).append('\n');
-    b.append(a.password() == null ? "" : a.password().reveal());
-    return LeaseHandles.sha256(b.toString());
-  }
 
   private static ClusterAccess tokenAccess(ClusterAccess server, SecretValue token) {
     return ClusterAccess.ofToken(server.server(), server.caPem(), token)

@@ -10,7 +10,6 @@ import io.sightline.core.Durations;
 import io.sightline.core.SightlineException;
 import io.sightline.server.http.ApiField;
 import io.sightline.server.http.Call;
-import io.sightline.server.http.JsonBodies;
 import io.sightline.store.Trust.PipelinePermissions;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -104,7 +103,7 @@ final class ConnectionBodies {
 
   /** The raw body as a JSON tree (size-limited, duplicate keys refused); null when empty. */
   static JsonNode tree(Call c, boolean required) {
-    byte[] bytes = JsonBodies.readLimited(c.context());
+    byte[] bytes = c.bodyBytes();
     if (new String(bytes, StandardCharsets.UTF_8).isBlank()) {
       if (required) {
         throw SightlineException.badRequest(

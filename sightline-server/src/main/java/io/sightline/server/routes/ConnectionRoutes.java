@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sightline.api.probe.ProbeResult;
+import io.sightline.connections.ClusterOperations;
 import io.sightline.connections.ConnectionKind;
 import io.sightline.connections.ConnectionRequests;
 import io.sightline.connections.ConnectionSpec;
 import io.sightline.connections.ConnectionType;
 import io.sightline.connections.FieldSpec;
 import io.sightline.connections.Provisioning;
+import io.sightline.connections.agentidentity.AgentIdentityConnection;
 import io.sightline.connections.azuresubscription.AzureSubscriptionConnection;
 import io.sightline.connections.kubeconfig.KubeconfigConnection;
 import io.sightline.connections.serviceaccount.ServiceAccountConnection;
@@ -83,6 +85,9 @@ public final class ConnectionRoutes {
 
   public record ConnectionList(List<ConnectionView> items) {}
 
+  /** What {@code sightline connection manifests NAME} prints ({@code yaml}). */
+  public record ManifestsView(String connection, String yaml) {}
+
   public record NamespacesView(
       List<String> namespaces,
       boolean forbidden,
@@ -100,12 +105,10 @@ public final class ConnectionRoutes {
       String deleted, List<String> deprovisioned, List<String> leftBehind, List<String> warnings) {}
 
   private final Services s;
-  private final Provisioning provisioning;
   private final AzureRmRoutes azurerm;
 
   private ConnectionRoutes(Services s, AzureRmRoutes azurerm) {
     this.s = s;
-    this.provisioning = new Provisioning(s.egress());
     this.azurerm = azurerm;
   }
 
@@ -164,6 +167,13 @@ public final class ConnectionRoutes {
             .returns(NamespacesView.class)
             .query("timeout", "duration", "probe deadline (default 10s, max 60s)")
             .handle(r::namespaces),
+        ApiRoute.get(
+                BASE + "/{name}/manifests",
+                Role.USER,
+                "The YAML an admin applies for an AgentIdentity connection (namespaces, deployers,"
+                    + " RoleBindings, the agent's RBAC)")
+            .returns(ManifestsView.class)
+            .handle(r::manifests),
         ApiRoute.post(
                 BASE + "/{name}/harden",
                 Role.CREATOR,
@@ -199,6 +209,7 @@ public final class ConnectionRoutes {
                     ConnectionRecord r =
                         tx.connections()
                             .create(write(spec, serverUrlOf(spec), false, null), c.actor());
+                    declareAgentIdentity(tx, r, spec);
                     audit(tx, c, "connection.create", r, "success", Map.of("verified", false));
                     permit(tx, c, r, perms);
                     return r;
@@ -212,7 +223,7 @@ public final class ConnectionRoutes {
     }
     s.probeLimiter().acquire(c.actor());
     ClusterAccess access = type.access(spec);
-    ProbeResult probe = probe(access, timeout, type.targetNamespaces(spec));
+    ProbeResult probe = probe(ops(spec), access, timeout, type.targetNamespaces(spec));
     if (!probe.ok()) {
       auditProbeFailure(c, "connection.create", spec.name(), access.server(), probe);
       throw verificationFailed(spec.name(), probe);
@@ -224,6 +235,7 @@ public final class ConnectionRoutes {
                   Instant now = s.clock().instant();
                   ConnectionRecord r =
                       tx.connections().create(write(spec, access.server(), true, now), c.actor());
+                  declareAgentIdentity(tx, r, spec);
                   recordProbe(tx, c, r, access.server(), probe, "connection.verify");
                   audit(tx, c, "connection.create", r, "success", Map.of("verified", true));
                   permit(tx, c, r, perms);
@@ -240,17 +252,17 @@ public final class ConnectionRoutes {
       PipelinePermissions perms) {
     ClusterAccess admin = type.access(spec);
     ProvisionSpec pspec = type.provisionSpec(spec);
-    ProvisionResult result = provision(c, spec.name(), admin, pspec);
+    ProvisionResult result = provision(c, ops(spec), spec.name(), admin, pspec);
     ClusterAccess minter = minterAccess(admin, result);
     ProbeResult probe;
     try {
-      probe = probe(minter, timeout, pspec.targetNamespaces());
+      probe = probe(ops(spec), minter, timeout, pspec.targetNamespaces());
     } catch (RuntimeException e) {
-      rollback(c, spec.name(), admin, pspec);
+      rollback(c, ops(spec), spec.name(), admin, pspec);
       throw e;
     }
     if (!probe.ok()) {
-      rollback(c, spec.name(), admin, pspec);
+      rollback(c, ops(spec), spec.name(), admin, pspec);
       auditProbeFailure(c, "connection.create", spec.name(), admin.server(), probe);
       throw verificationFailed(spec.name(), probe);
     }
@@ -271,9 +283,48 @@ public final class ConnectionRoutes {
                   });
       return view(rec);
     } catch (RuntimeException e) {
-      rollback(c, spec.name(), admin, pspec);
+      rollback(c, ops(spec), spec.name(), admin, pspec);
       throw e;
     }
+  }
+
+  /**
+   * An AgentIdentity connection is "provisioned" by the administrator who applies its manifests:
+   * the store keeps its home namespace and deployers (and the URL), never a credential.
+   */
+  private static void declareAgentIdentity(StoreTx tx, ConnectionRecord r, ConnectionSpec spec) {
+    if (spec.kind() != ConnectionKind.KUBERNETES_AGENT_IDENTITY) {
+      return;
+    }
+    AgentIdentityConnection type = AgentIdentityConnection.TYPE;
+    ProvisionSpec pspec = type.provisionSpec(spec);
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("serverUrl", type.access(spec).server());
+    details.put("agentIdentity", true);
+    details.put("targetNamespaces", pspec.targetNamespaces());
+    details.put("deployerRole", pspec.deployerRole().clusterRole());
+    tx.connections()
+        .setProvisioning(
+            r.id(),
+            new ProvisioningState(pspec.homeNamespace(), type.deployers(spec), details, true, null),
+            null);
+  }
+
+  /** The manifests an administrator applies for an AgentIdentity connection (YAML). */
+  private Object manifests(Call c) {
+    Loaded l = load(c.pathParam("name"));
+    if (l.spec().kind() != ConnectionKind.KUBERNETES_AGENT_IDENTITY) {
+      throw SightlineException.badRequest(
+          "NOT_AGENT_IDENTITY",
+          "authorizationType",
+          "manifests are printed for AgentIdentity connections only; connection "
+              + l.record().name()
+              + " is "
+              + l.spec().kind().authorizationType()
+              + " (Sightline provisions it itself)");
+    }
+    return new ManifestsView(
+        l.record().name(), AgentIdentityConnection.TYPE.manifests(l.spec()).toYaml());
   }
 
   /** Pipeline permissions given on create; none given: no pipeline may use it (the default). */
@@ -283,9 +334,10 @@ public final class ConnectionRoutes {
     }
   }
 
-  private ProvisionResult provision(Call c, String name, ClusterAccess admin, ProvisionSpec pspec) {
+  private ProvisionResult provision(
+      Call c, ClusterOperations ops, String name, ClusterAccess admin, ProvisionSpec pspec) {
     try {
-      return provisioning.provision(admin, pspec);
+      return ops.provision(admin, pspec);
     } catch (RuntimeException e) {
       String reason = e instanceof SightlineException se ? se.code() : e.getClass().getSimpleName();
       auditUnsaved(
@@ -312,10 +364,11 @@ public final class ConnectionRoutes {
     }
   }
 
-  private void rollback(Call c, String name, ClusterAccess admin, ProvisionSpec pspec) {
+  private void rollback(
+      Call c, ClusterOperations ops, String name, ClusterAccess admin, ProvisionSpec pspec) {
     DeprovisionResult d;
     try {
-      d = provisioning.deprovision(admin, pspec);
+      d = ops.deprovision(admin, pspec);
     } catch (RuntimeException e) {
       log.warn("rolling back the provisioning of {} failed: {}", name, e.toString());
       d =
@@ -553,8 +606,18 @@ public final class ConnectionRoutes {
 
   // ------------------------------------------------------------------ probes
 
-  private ProbeResult probe(ClusterAccess access, Duration timeout, List<String> namespaces) {
-    return s.prober().probe(access, new ProbeOptions(timeout, namespaces));
+  private ProbeResult probe(
+      ClusterOperations ops, ClusterAccess access, Duration timeout, List<String> namespaces) {
+    return ops.probe(access, new ProbeOptions(timeout, namespaces));
+  }
+
+  /** Where the connection's cluster operations run: here, or on an agent of its via pool. */
+  private ClusterOperations ops(ConnectionSpec spec) {
+    return s.operations().of(spec.kind(), spec.values());
+  }
+
+  private ClusterOperations ops(ConnectionRecord r) {
+    return s.operations().of(ConnectionKind.fromWire(r.kind(), r.authorizationType()), r.fields());
   }
 
   static String diagnosisCode(ProbeResult r) {
@@ -658,7 +721,7 @@ public final class ConnectionRoutes {
     Loaded l = load(name);
     ClusterAccess access = savedAccess(l);
     s.probeLimiter().acquire(c.actor());
-    return new SavedProbe(access, probe(access, timeout, targetNamespaces(l)));
+    return new SavedProbe(access, probe(ops(l.record()), access, timeout, targetNamespaces(l)));
   }
 
   private Object verify(Call c) {
@@ -735,7 +798,7 @@ public final class ConnectionRoutes {
     }
     ClusterAccess access = type.access(spec);
     s.probeLimiter().acquire(c.actor());
-    ProbeResult probe = probe(access, timeout, type.targetNamespaces(spec));
+    ProbeResult probe = probe(ops(spec), access, timeout, type.targetNamespaces(spec));
     Map<String, Object> d = new LinkedHashMap<>();
     d.put("serverUrl", access.server());
     d.put("ok", probe.ok());
@@ -819,6 +882,7 @@ public final class ConnectionRoutes {
                     ConnectionRecord r =
                         tx.connections()
                             .update(l.record().id(), write(spec, server, false, null), remove);
+                    declareAgentIdentity(tx, r, spec);
                     audit(tx, c, "connection.update", r, "success", Map.of("verified", false));
                     return r;
                   });
@@ -833,7 +897,7 @@ public final class ConnectionRoutes {
       AzureSubscriptionConnection az = (AzureSubscriptionConnection) type;
       admin = az.access(spec);
       pspec = az.provisionSpec(spec);
-      result = provision(c, name, admin, pspec);
+      result = provision(c, ops(spec), name, admin, pspec);
       access = minterAccess(admin, result);
     } else if (azure) {
       if (oldProvisioning == null || l.minterToken() == null) {
@@ -851,7 +915,7 @@ public final class ConnectionRoutes {
     }
     List<String> namespaces =
         pspec != null ? pspec.targetNamespaces() : type.targetNamespaces(spec);
-    ProbeResult probe = probe(access, timeout, namespaces);
+    ProbeResult probe = probe(ops(spec), access, timeout, namespaces);
     if (!probe.ok()) {
       auditProbeFailure(c, "connection.update", name, access.server(), probe);
       throw verificationFailed(name, probe);
@@ -867,6 +931,7 @@ public final class ConnectionRoutes {
                   ConnectionRecord r =
                       tx.connections()
                           .update(l.record().id(), write(spec, access.server(), true, now), remove);
+                  declareAgentIdentity(tx, r, spec);
                   if (finalResult != null) {
                     storeProvisioning(tx, r.id(), finalAdmin, finalPspec, finalResult);
                     audit(
@@ -906,7 +971,16 @@ public final class ConnectionRoutes {
     List<String> deleted = new ArrayList<>();
     List<String> leftBehind = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
-    if (p != null) {
+    boolean agentIdentity = l.spec().kind() == ConnectionKind.KUBERNETES_AGENT_IDENTITY;
+    if (agentIdentity) {
+      // Sightline never provisioned it: the administrator removes what they applied.
+      warnings.add(
+          "AgentIdentity: Sightline created nothing in the cluster; remove what 'sightline"
+              + " connection manifests "
+              + name
+              + "' printed (kubectl delete -f) if it is no longer needed");
+    }
+    if (p != null && !agentIdentity) {
       ProvisionSpec pspec = provisionSpecOf(name, p);
       String adminKubeconfig = ConnectionBodies.string(body, "adminKubeconfig");
       ClusterAccess access;
@@ -920,7 +994,7 @@ public final class ConnectionRoutes {
         access = savedAccess(l);
       }
       s.probeLimiter().acquire(c.actor());
-      ProbeResult reach = probe(access, timeout, List.of());
+      ProbeResult reach = probe(ops(l.record()), access, timeout, List.of());
       if (!reach.ok()) {
         new Provisioner()
             .plan(pspec)
@@ -930,7 +1004,7 @@ public final class ConnectionRoutes {
                     leftBehind.add(
                         ref + ": the cluster could not be reached (" + diagnosisCode(reach) + ")"));
       } else {
-        DeprovisionResult d = provisioning.deprovision(access, pspec);
+        DeprovisionResult d = ops(l.record()).deprovision(access, pspec);
         deleted.addAll(refs(d.deleted()));
         leftBehind.addAll(d.leftBehind());
         warnings.addAll(d.warnings());
@@ -974,7 +1048,7 @@ public final class ConnectionRoutes {
         .transact(
             tx -> {
               ConnectionRecord r = find(tx, name);
-              if (p != null) {
+              if (p != null && !agentIdentity) {
                 audit(
                     tx,
                     c,
@@ -1043,17 +1117,17 @@ public final class ConnectionRoutes {
             false,
             null);
     s.probeLimiter().acquire(c.actor());
-    ProvisionResult result = provision(c, name, admin, pspec);
+    ProvisionResult result = provision(c, ops(l.record()), name, admin, pspec);
     ClusterAccess minter = minterAccess(admin, result);
     ProbeResult probe;
     try {
-      probe = probe(minter, timeout, pspec.targetNamespaces());
+      probe = probe(ops(l.record()), minter, timeout, pspec.targetNamespaces());
     } catch (RuntimeException e) {
-      rollback(c, name, admin, pspec);
+      rollback(c, ops(l.record()), name, admin, pspec);
       throw e;
     }
     if (!probe.ok()) {
-      rollback(c, name, admin, pspec);
+      rollback(c, ops(l.record()), name, admin, pspec);
       auditProbeFailure(c, "connection.harden", name, admin.server(), probe);
       throw verificationFailed(name, probe);
     }
@@ -1106,7 +1180,7 @@ public final class ConnectionRoutes {
                   });
       return view(rec);
     } catch (RuntimeException e) {
-      rollback(c, name, admin, pspec);
+      rollback(c, ops(l.record()), name, admin, pspec);
       throw e;
     }
   }

@@ -4,6 +4,7 @@ import io.sightline.azure.OidcIssuer;
 import io.sightline.kubernetes.ClusterProber;
 import io.sightline.kubernetes.EgressPolicy;
 import io.sightline.kubernetes.ProbeRateLimiter;
+import io.sightline.server.agents.ConnectionOperations;
 import io.sightline.server.internal.AuditCheckpoints;
 import io.sightline.server.internal.MasterKeyRotation;
 import io.sightline.store.Store;
@@ -14,6 +15,7 @@ import java.time.Duration;
  * What the route handlers need from the running server.
  *
  * @param oidcIssuer the server as an OIDC issuer: signs WorkloadIdentityFederation assertions
+ * @param operations where a connection's cluster operations run (here, or on an agent pool)
  */
 public record Services(
     Store store,
@@ -24,4 +26,5 @@ public record Services(
     EgressPolicy egress,
     ClusterProber prober,
     ProbeRateLimiter probeLimiter,
-    OidcIssuer oidcIssuer) {}
+    OidcIssuer oidcIssuer,
+    ConnectionOperations operations) {}

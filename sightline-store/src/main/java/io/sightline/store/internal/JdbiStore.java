@@ -458,5 +458,15 @@ public final class JdbiStore implements Store {
     public IssuerKeys issuerKeys() {
       return new JdbiIssuerKeys(handle, sealer(), clock);
     }
+
+    @Override
+    public io.sightline.store.WebSessions webSessions() {
+      return new JdbiWebSessions(handle, clock);
+    }
+
+    @Override
+    public io.sightline.store.Agents agents() {
+      return new JdbiAgents(handle, clock);
+    }
   }
 }

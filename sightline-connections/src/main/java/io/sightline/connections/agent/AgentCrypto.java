@@ -1,0 +1,175 @@
+package io.sightline.connections.agent;
+
+import com.nimbusds.jose.EncryptionMethod;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWEAlgorithm;
+import com.nimbusds.jose.JWEHeader;
+import com.nimbusds.jose.JWEObject;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.Payload;
+import com.nimbusds.jose.crypto.ECDHDecrypter;
+import com.nimbusds.jose.crypto.ECDHEncrypter;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.sightline.core.SecretValue;
+import java.security.SecureRandom;
+import java.text.ParseException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+
+/**
+ * The agent's cryptography, from nimbus-jose-jwt: an EC P-256 key pair for signing proofs (ES256
+ * JWS) and one for receiving secrets (JWE, ECDH-ES+A256KW with A256GCM, authenticated encryption).
+ * The private keys stay on the agent host; the server keeps the public JWK set only.
+ */
+public final class AgentCrypto {
+  /** The proof's JOSE type, so a proof cannot be confused with another JWT. */
+  public static final JOSEObjectType PROOF_TYPE = new JOSEObjectType("sightline-agent-proof+jwt");
+
+  /** The longest lifetime a proof may have (the server refuses longer ones). */
+  public static final Duration MAX_PROOF_TTL = Duration.ofSeconds(60);
+
+  public static final String SIGNING_KID = "sig";
+  public static final String ENCRYPTION_KID = "enc";
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private AgentCrypto() {}
+
+  /** A new key set: a signing key and an encryption key (both with private parts). */
+  public static JWKSet newKeys() {
+    try {
+      ECKey sig =
+          new ECKeyGenerator(Curve.P_256).keyUse(KeyUse.SIGNATURE).keyID(SIGNING_KID).generate();
+      ECKey enc =
+          new ECKeyGenerator(Curve.P_256)
+              .keyUse(KeyUse.ENCRYPTION)
+              .keyID(ENCRYPTION_KID)
+              .generate();
+      return new JWKSet(List.of(sig, enc));
+    } catch (JOSEException e) {
+      throw new IllegalStateException("cannot generate an EC key", e);
+    }
+  }
+
+  /** A new single EC key for encryption (the server's per-claim result key). */
+  public static ECKey newEncryptionKey() {
+    try {
+      return new ECKeyGenerator(Curve.P_256)
+          .keyUse(KeyUse.ENCRYPTION)
+          .keyID(ENCRYPTION_KID)
+          .generate();
+    } catch (JOSEException e) {
+      throw new IllegalStateException("cannot generate an EC key", e);
+    }
+  }
+
+  public static ECKey signingKey(JWKSet keys) {
+    return (ECKey) keys.getKeyByKeyId(SIGNING_KID);
+  }
+
+  public static ECKey encryptionKey(JWKSet keys) {
+    return (ECKey) keys.getKeyByKeyId(ENCRYPTION_KID);
+  }
+
+  /** Parses a JWK set (public or private). */
+  public static JWKSet parseKeys(String json) {
+    try {
+      JWKSet set = JWKSet.parse(json);
+      if (!(set.getKeyByKeyId(SIGNING_KID) instanceof ECKey)
+          || !(set.getKeyByKeyId(ENCRYPTION_KID) instanceof ECKey)) {
+        throw new IllegalArgumentException(
+            "the key set needs an EC key \"sig\" and an EC key \"enc\"");
+      }
+      return set;
+    } catch (ParseException e) {
+      throw new IllegalArgumentException("not a JWK set: " + e.getMessage(), e);
+    }
+  }
+
+  /** A random id (for proof {@code jti}s). */
+  public static String randomId() {
+    byte[] b = new byte[16];
+    RANDOM.nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
+  /**
+   * A proof for one call: signed by the agent's key, {@code iss}/{@code sub} the agent id, {@code
+   * aud} the server URL, {@code htm}/{@code htu} the method and path, a fresh {@code jti}, valid
+   * for {@code ttl} (at most {@link #MAX_PROOF_TTL}).
+   */
+  public static String proof(
+      ECKey signing, String agentId, String audience, String method, String path, Duration ttl) {
+    Instant now = Instant.now();
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder()
+            .issuer(agentId)
+            .subject(agentId)
+            .audience(audience)
+            .issueTime(Date.from(now))
+            .expirationTime(
+                Date.from(now.plus(ttl.compareTo(MAX_PROOF_TTL) > 0 ? MAX_PROOF_TTL : ttl)))
+            .jwtID(randomId())
+            .claim("htm", method)
+            .claim("htu", path)
+            .build();
+    SignedJWT jwt =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.ES256).type(PROOF_TYPE).keyID(agentId).build(),
+            claims);
+    try {
+      jwt.sign(new ECDSASigner(signing));
+    } catch (JOSEException e) {
+      throw new IllegalStateException("cannot sign an agent proof", e);
+    }
+    return jwt.serialize();
+  }
+
+  /** Encrypts {@code plaintext} to {@code recipient}'s public key (JWE compact serialization). */
+  public static String encrypt(SecretValue plaintext, ECKey recipient) {
+    JWEObject jwe =
+        new JWEObject(
+            new JWEHeader.Builder(JWEAlgorithm.ECDH_ES_A256KW, EncryptionMethod.A256GCM)
+                .keyID(recipient.getKeyID())
+                .build(),
+            new Payload(plaintext.reveal()));
+    try {
+      jwe.encrypt(new ECDHEncrypter(recipient.toPublicJWK()));
+    } catch (JOSEException e) {
+      throw new IllegalStateException("cannot encrypt to the agent's key", e);
+    }
+    return jwe.serialize();
+  }
+
+  /**
+   * Decrypts a JWE made by {@link #encrypt} with the recipient's private key.
+   *
+   * @throws IllegalArgumentException when it is not such a JWE or was not made for this key
+   */
+  public static SecretValue decrypt(String jwe, ECKey recipient) {
+    try {
+      JWEObject o = JWEObject.parse(jwe);
+      if (!JWEAlgorithm.ECDH_ES_A256KW.equals(o.getHeader().getAlgorithm())
+          || !EncryptionMethod.A256GCM.equals(o.getHeader().getEncryptionMethod())) {
+        throw new IllegalArgumentException(
+            "unexpected JWE algorithms " + o.getHeader().getAlgorithm());
+      }
+      o.decrypt(new ECDHDecrypter(recipient));
+      return SecretValue.of(o.getPayload().toString());
+    } catch (ParseException | JOSEException e) {
+      throw new IllegalArgumentException("cannot decrypt: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+package io.sightline.connections.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.sightline.core.SecretValue;
+import io.sightline.core.SightlineException;
+import io.sightline.kubernetes.ClusterAccess;
+import io.sightline.kubernetes.mint.MintRequest;
+import io.sightline.kubernetes.mint.MintedToken;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class AgentCryptoTest {
+  @Test
+  @DisplayName(
+      "a job encrypted to an agent's key reads only with that key, and carries no clear text")
+  void jobsAreEncryptedToTheAgent() {
+    JWKSet keys = AgentCrypto.newKeys();
+    ClusterAccess access =
+        ClusterAccess.ofToken("https://10.0.0.1:6443", null, SecretValue.of("minter-secret-token"));
+    SecretValue job =
+        JobCodec.mint(
+            access,
+            false,
+            new MintRequest(
+                "l1", "sightline-prod", "deployer-web", Duration.ofMinutes(15), List.of(), null));
+    String jwe = AgentCrypto.encrypt(job, AgentCrypto.encryptionKey(keys.toPublicJWKSet()));
+    assertThat(jwe).doesNotContain("minter-secret-token").contains("eyJ");
+    assertThat(jwe.split("\\.")).hasSize(5);
+
+    JobCodec.Job read = JobCodec.readJob(AgentCrypto.decrypt(jwe, AgentCrypto.encryptionKey(keys)));
+    assertThat(read.kind()).isEqualTo(JobCodec.Kind.MINT);
+    assertThat(read.access().bearerToken().reveal()).isEqualTo("minter-secret-token");
+    assertThat(JobCodec.mintRequest(read.args()).deployer()).isEqualTo("deployer-web");
+
+    JWKSet other = AgentCrypto.newKeys();
+    assertThatThrownBy(() -> AgentCrypto.decrypt(jwe, AgentCrypto.encryptionKey(other)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(job.toString()).doesNotContain("minter-secret-token");
+  }
+
+  @Test
+  @DisplayName("a proof is an ES256 JWS for one call, at most 60 s long")
+  void proofsAreShortAndBound() throws Exception {
+    JWKSet keys = AgentCrypto.newKeys();
+    String proof =
+        AgentCrypto.proof(
+            AgentCrypto.signingKey(keys),
+            "agent-1",
+            "https://sightline.example.com",
+            "POST",
+            "/api/v1/agent/heartbeat",
+            Duration.ofMinutes(10));
+    SignedJWT jwt = SignedJWT.parse(proof);
+    assertThat(jwt.verify(new ECDSAVerifier(AgentCrypto.signingKey(keys).toECPublicKey())))
+        .isTrue();
+    assertThat(jwt.getHeader().getType()).isEqualTo(AgentCrypto.PROOF_TYPE);
+    var c = jwt.getJWTClaimsSet();
+    assertThat(c.getAudience()).containsExactly("https://sightline.example.com");
+    assertThat(c.getClaim("htu")).isEqualTo("/api/v1/agent/heartbeat");
+    assertThat(Duration.between(c.getIssueTime().toInstant(), c.getExpirationTime().toInstant()))
+        .isLessThanOrEqualTo(Duration.ofSeconds(60));
+    assertThat(c.getJWTID()).isNotBlank();
+  }
+
+  @Test
+  @DisplayName(
+      "an agent's error travels back with its code, status and detail; a result round-trips")
+  void resultsRoundTrip() {
+    SecretValue err =
+        JobCodec.error(SightlineException.forbidden("FORBIDDEN", "the minter may not do that"));
+    assertThatThrownBy(() -> JobCodec.readResult(err))
+        .isInstanceOfSatisfying(
+            SightlineException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo("FORBIDDEN");
+              assertThat(e.status()).isEqualTo(403);
+              assertThat(e.getMessage()).isEqualTo("the minter may not do that");
+            });
+    MintedToken t =
+        new MintedToken(
+            SecretValue.of("tok"),
+            Instant.parse("2026-11-29T12:00:00Z"),
+            "jti-1",
+            "abc",
+            "system:serviceaccount:sightline-prod:deployer-web",
+            "sightline-lease-l1",
+            "uid-1");
+    MintedToken back = JobCodec.minted(JobCodec.readResult(JobCodec.ok(JobCodec.minted(t))));
+    assertThat(back.token().reveal()).isEqualTo("tok");
+    assertThat(back.expiresAt()).isEqualTo(t.expiresAt());
+    assertThat(back.jti()).isEqualTo("jti-1");
+    assertThat(back.secretUid()).isEqualTo("uid-1");
+  }
+}

@@ -1,0 +1,633 @@
+package io.sightline.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.sightline.api.probe.ProbeResult;
+import io.sightline.connections.ClusterOperations;
+import io.sightline.connections.LocalClusterOperations;
+import io.sightline.connections.agent.AgentClient;
+import io.sightline.connections.agent.AgentCrypto;
+import io.sightline.connections.agent.AgentIdentity;
+import io.sightline.connections.agent.AgentWorker;
+import io.sightline.kubernetes.ClusterAccess;
+import io.sightline.kubernetes.EgressPolicy;
+import io.sightline.kubernetes.ProbeOptions;
+import io.sightline.kubernetes.mint.MintRequest;
+import io.sightline.kubernetes.mint.MintedToken;
+import io.sightline.kubernetes.provision.DeprovisionResult;
+import io.sightline.kubernetes.provision.ProvisionResult;
+import io.sightline.kubernetes.provision.ProvisionSpec;
+import io.sightline.server.http.ApiRoute;
+import io.sightline.store.Stores;
+import io.sightline.store.internal.JdbiStore;
+import io.sightline.testing.kube.FakeKubeApiServer;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Agents (issue 9), with agents running in-process against a server that may not reach the emulated
+ * cluster (egress deny for 127.0.0.0/8 in the server's config; the agents have no such rule).
+ */
+class AgentApiTest {
+  static FakeKubeApiServer kube;
+
+  @TempDir Path tmp;
+  Harness h;
+  String admin;
+  String creator;
+  String user;
+  final List<AutoCloseable> agents = new ArrayList<>();
+
+  @BeforeAll
+  static void cluster() {
+    kube = FakeKubeApiServer.builder().version("1.30").start();
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    kube.close();
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    h = new Harness(tmp);
+    h.opener = Stores::open;
+    h.clock.useSystemTime();
+    h.flags.put(ServerConfig.PROBE_RATE, "10000");
+    h.flags.put(ServerConfig.EGRESS_DENY, "127.0.0.0/8");
+    h.start();
+    admin = h.adminToken();
+    creator = h.token("creator");
+    user = h.token("user");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (AutoCloseable a : agents) {
+      a.close();
+    }
+    h.close();
+  }
+
+  String registrationToken(String pool) throws Exception {
+    Harness.Response r =
+        h.post("/api/v1/agent-pools/" + pool + "/registration-tokens", admin, "{}");
+    assertThat(r.status()).as("%s", r).isEqualTo(201);
+    assertThat(r.json().get("token").asText()).startsWith("slr_");
+    return r.json().get("token").asText();
+  }
+
+  AgentClient agent(String pool, String name, ClusterOperations ops, AgentIdentity identity)
+      throws Exception {
+    Path state = tmp.resolve("agent-" + name);
+    Path tokenFile = tmp.resolve(name + ".token");
+    Files.writeString(tokenFile, registrationToken(pool));
+    AgentClient a =
+        new AgentClient(
+            new AgentClient.Settings(
+                URI.create(h.server.url()),
+                pool,
+                name,
+                state,
+                tokenFile,
+                2,
+                Duration.ofSeconds(2),
+                Duration.ofSeconds(1),
+                "test"),
+            new AgentWorker(ops, identity));
+    agents.add(a);
+    a.start();
+    return a;
+  }
+
+  AgentClient agent(String pool, String name) throws Exception {
+    LocalClusterOperations ops = new LocalClusterOperations(EgressPolicy.defaults());
+    agents.add(ops);
+    return agent(pool, name, ops, null);
+  }
+
+  static ObjectNode azureBody(String name, String pool, String... namespaces) {
+    ObjectNode b = Harness.JSON.createObjectNode();
+    b.put("name", name).put("kind", "kubernetes").put("authorizationType", "AzureSubscription");
+    b.put("adminKubeconfig", kube.adminKubeconfig());
+    var ns = b.putArray("namespaces");
+    for (String n : namespaces) {
+      ns.add(n);
+    }
+    b.put("createNamespace", true);
+    if (pool != null) {
+      b.putObject("via").put("pool", pool);
+    }
+    return b;
+  }
+
+  Harness.Response lease(String connection, String namespace) throws Exception {
+    ObjectNode b = Harness.JSON.createObjectNode();
+    b.putObject("target").put("connection", connection).put("namespace", namespace);
+    return h.send(
+        h.req("/api/v1/leases", user)
+            .timeout(Duration.ofSeconds(60))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(b.toString()))
+            .build());
+  }
+
+  @Test
+  @DisplayName(
+      "a cluster the server may not reach is verified, listed, provisioned, minted for and revoked"
+          + " through an agent of the connection's pool")
+  void clusterOperationsRunThroughTheAgent() throws Exception {
+    Harness.Response direct =
+        h.post(
+            "/api/v1/connections/probe?timeout=5s",
+            creator,
+            azureBody("direct", null, "web")
+                .put("authorizationType", "Kubeconfig")
+                .toString()
+                .replace("adminKubeconfig", "kubeconfig")
+                .replace(",\"namespaces\":[\"web\"],\"createNamespace\":true", ""));
+    assertThat(direct.json().at("/diagnosis/code").asText())
+        .as("the server itself may not dial the cluster: %s", direct)
+        .isEqualTo("EGRESS_DENIED");
+
+    AgentClient a = agent("private", "agent-1");
+    Path keys = tmp.resolve("agent-agent-1").resolve(AgentClient.KEYS_FILE);
+    assertThat(Files.getPosixFilePermissions(keys))
+        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    Harness.Response listed = h.get("/api/v1/agents?pool=private", admin);
+    assertThat(listed.json().at("/items/0/name").asText()).isEqualTo("agent-1");
+    assertThat(listed.json().at("/items/0/status").asText()).isEqualTo("online");
+    assertThat(listed.json().at("/items/0/id").asText()).isEqualTo(a.agentId());
+
+    Harness.Response created =
+        h.send(
+            h.req("/api/v1/connections?timeout=10s", creator)
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        azureBody("prod", "private", "web").toString()))
+                .build());
+    assertThat(created.status()).as("%s", created).isEqualTo(201);
+    assertThat(created.json().get("homeNamespace").asText()).isEqualTo("sightline-prod");
+    assertThat(created.json().at("/via/pool").asText()).isEqualTo("private");
+    assertThat(kube.getObject("v1", "ServiceAccount", "sightline-prod", "sightline-minter"))
+        .isNotNull();
+
+    Harness.Response verify = h.post("/api/v1/connections/prod/verify", user, "");
+    assertThat(verify.json().get("ok").asBoolean()).as("%s", verify).isTrue();
+    assertThat(verify.json().at("/steps/0/name").asText()).isEqualTo("agent");
+    assertThat(verify.json().at("/steps/0/detail").asText()).contains("private");
+    Harness.Response ns = h.get("/api/v1/connections/prod/namespaces", user);
+    assertThat(ns.status()).as("%s", ns).isEqualTo(200);
+    assertThat(ns.body()).contains("web");
+
+    Harness.Response lease = lease("prod", "web");
+    assertThat(lease.status()).as("%s", lease).isEqualTo(201);
+    String id = lease.json().get("id").asText();
+    String token = lease.json().get("token").asText();
+    assertThat(kube.getObject("v1", "Secret", "sightline-prod", "sightline-lease-" + id))
+        .isNotNull();
+    assertThat(h.delete("/api/v1/leases/" + id, user).status()).isEqualTo(204);
+    assertThat(kube.getObject("v1", "Secret", "sightline-prod", "sightline-lease-" + id)).isNull();
+
+    // Neither the admin credential, the minter token nor the lease token is in the jobs table.
+    List<byte[]> stored =
+        ((JdbiStore) h.server.store())
+            .jdbi()
+            .withHandle(
+                x ->
+                    x.createQuery(
+                            "SELECT sealed_payload FROM agent_jobs UNION ALL SELECT result FROM"
+                                + " agent_jobs WHERE result IS NOT NULL")
+                        .mapTo(byte[].class)
+                        .list());
+    assertThat(stored).hasSizeGreaterThan(3);
+    for (byte[] b : stored) {
+      String text = new String(b, StandardCharsets.ISO_8859_1);
+      assertThat(text).doesNotContain(kube.adminToken()).doesNotContain(token);
+    }
+  }
+
+  @Test
+  @DisplayName("a pool without an online agent answers within the deadline, naming the pool")
+  void offlinePoolIsDiagnosed() throws Exception {
+    long start = System.nanoTime();
+    Harness.Response r =
+        h.post(
+            "/api/v1/connections/probe?timeout=3s",
+            creator,
+            azureBody("p", "nobody-home", "web")
+                .put("authorizationType", "Kubeconfig")
+                .toString()
+                .replace("adminKubeconfig", "kubeconfig")
+                .replace(",\"namespaces\":[\"web\"],\"createNamespace\":true", ""));
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+    assertThat(r.json().at("/diagnosis/code").asText()).as("%s", r).isEqualTo("AGENT_POOL_OFFLINE");
+    assertThat(r.json().at("/diagnosis/message").asText()).contains("nobody-home");
+    assertThat(r.json().at("/steps/0/name").asText()).isEqualTo("agent");
+  }
+
+  @Test
+  @DisplayName("a job whose agent dies mid-job is completed by a second agent of the pool")
+  void deadAgentsJobIsRetried() throws Exception {
+    h.server.agents().claimDuration(Duration.ofSeconds(2));
+    CountDownLatch taken = new CountDownLatch(1);
+    LocalClusterOperations real = new LocalClusterOperations(EgressPolicy.defaults());
+    agents.add(real);
+    ClusterOperations stuck =
+        new ClusterOperations() {
+          @Override
+          public ProbeResult probe(ClusterAccess access, ProbeOptions options) {
+            return real.probe(access, options);
+          }
+
+          @Override
+          public MintedToken mint(ClusterAccess access, MintRequest request) {
+            taken.countDown();
+            try {
+              Thread.sleep(60_000);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("killed");
+          }
+
+          @Override
+          public boolean revoke(ClusterAccess access, String leaseId, String homeNamespace) {
+            return real.revoke(access, leaseId, homeNamespace);
+          }
+
+          @Override
+          public ProvisionResult provision(ClusterAccess admin, ProvisionSpec spec) {
+            return real.provision(admin, spec);
+          }
+
+          @Override
+          public DeprovisionResult deprovision(ClusterAccess access, ProvisionSpec spec) {
+            return real.deprovision(access, spec);
+          }
+        };
+    AgentClient first = agent("edge", "dies", stuck, null);
+    Harness.Response created =
+        h.send(
+            h.req("/api/v1/connections?timeout=10s", creator)
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        azureBody("edge", "edge", "api").toString()))
+                .build());
+    assertThat(created.status()).as("%s", created).isEqualTo(201);
+
+    Thread killer =
+        new Thread(
+            () -> {
+              try {
+                taken.await(30, TimeUnit.SECONDS);
+                first.close();
+                agent("edge", "survivor");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    killer.start();
+    Harness.Response lease = lease("edge", "api");
+    killer.join();
+    assertThat(lease.status()).as("%s", lease).isEqualTo(201);
+    String id = lease.json().get("id").asText();
+    assertThat(kube.getObject("v1", "Secret", "sightline-edge", "sightline-lease-" + id))
+        .isNotNull();
+    int attempts =
+        ((JdbiStore) h.server.store())
+            .jdbi()
+            .withHandle(
+                x ->
+                    x.createQuery("SELECT attempts FROM agent_jobs WHERE kind = 'mint'")
+                        .mapTo(Integer.class)
+                        .one());
+    assertThat(attempts).isEqualTo(2);
+  }
+
+  @Test
+  @DisplayName(
+      "AgentIdentity: leases are minted with the agent's own identity; the server stores only"
+          + " name, pool, URL and deployers")
+  void agentIdentityLeases() throws Exception {
+    // The administrator applies the manifests (here: with the emulator's admin credential).
+    Harness.Response created =
+        h.post(
+            "/api/v1/connections?verify=false",
+            creator,
+            "{\"name\":\"self\",\"kind\":\"kubernetes\",\"authorizationType\":\"AgentIdentity\","
+                + "\"server\":\""
+                + kube.url()
+                + "\",\"namespaces\":[\"shop\"],\"via\":{\"pool\":\"incluster\"}}");
+    assertThat(created.status()).as("%s", created).isEqualTo(201);
+    assertThat(created.json().get("secretFields")).isEmpty();
+    Harness.Response manifests = h.get("/api/v1/connections/self/manifests", user);
+    assertThat(manifests.status()).as("%s", manifests).isEqualTo(200);
+    String yaml = manifests.json().get("yaml").asText();
+    assertThat(yaml)
+        .contains("kind: \"Namespace\"")
+        .contains("name: \"deployer-shop\"")
+        .contains("serviceaccounts/token")
+        .doesNotContain("kind: \"Secret\"");
+    try (var admin =
+        io.sightline.kubernetes.KubernetesClients.create(
+            io.sightline.kubernetes.KubeconfigParser.parse(kube.adminKubeconfig(), null),
+            io.sightline.kubernetes.EgressSocketFactory.of(EgressPolicy.defaults()),
+            io.sightline.kubernetes.KubernetesClients.Settings.defaults())) {
+      admin
+          .namespaces()
+          .resource(
+              new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                  .withNewMetadata()
+                  .withName("shop")
+                  .endMetadata()
+                  .build())
+          .createOr(x -> x.update());
+      admin
+          .load(new java.io.ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)))
+          .createOrReplace();
+    }
+    Path tokenFile = tmp.resolve("sa.token");
+    Files.writeString(
+        tokenFile,
+        kube.serviceAccountToken("sightline-self", "sightline-minter", Duration.ofHours(1)));
+    Path ca = tmp.resolve("ca.crt");
+    Files.writeString(ca, kube.caCertPem());
+    LocalClusterOperations ops = new LocalClusterOperations(EgressPolicy.defaults());
+    agents.add(ops);
+    agent("incluster", "in-cluster", ops, new AgentIdentity.TokenFile(tokenFile, ca));
+
+    Harness.Response lease = lease("self", "shop");
+    assertThat(lease.status()).as("%s", lease).isEqualTo(201);
+    String id = lease.json().get("id").asText();
+    assertThat(kube.getObject("v1", "Secret", "sightline-self", "sightline-lease-" + id))
+        .isNotNull();
+    assertThat(h.delete("/api/v1/leases/" + id, user).status()).isEqualTo(204);
+    assertThat(kube.getObject("v1", "Secret", "sightline-self", "sightline-lease-" + id)).isNull();
+    long secrets =
+        ((JdbiStore) h.server.store())
+            .jdbi()
+            .withHandle(
+                x ->
+                    x.createQuery(
+                            "SELECT COUNT(*) FROM connection_secrets s JOIN connections c ON"
+                                + " c.id = s.connection_id WHERE c.name = 'self'")
+                        .mapTo(Long.class)
+                        .one());
+    assertThat(secrets).isZero();
+    assertThat(
+            h.post("/api/v1/connections/self/harden", creator, "{\"namespaces\":[\"shop\"]}")
+                .status())
+        .as("Sightline never provisions an AgentIdentity connection")
+        .isBetween(400, 499);
+    Harness.Response deleted = h.delete("/api/v1/connections/self", creator);
+    assertThat(deleted.status()).as("%s", deleted).isEqualTo(200);
+    assertThat(deleted.body()).contains("AgentIdentity");
+  }
+
+  @Test
+  @DisplayName(
+      "a bad registration token, an expired proof and a replayed proof are refused with 401 and"
+          + " the reason in the log")
+  void badCredentialsAreRefused() throws Exception {
+    try (LogCapture logs = new LogCapture()) {
+      String body =
+          "{\"registrationToken\":\"slr_nope\",\"pool\":\"p\",\"name\":\"x\",\"publicKeys\":"
+              + AgentCrypto.newKeys().toPublicJWKSet()
+              + "}";
+      Harness.Response bad = h.post("/api/v1/agent/register", null, body);
+      assertThat(bad.status()).as("%s", bad).isEqualTo(401);
+      assertThat(logs.text()).contains("registration refused");
+
+      String token = registrationToken("p");
+      String ok = body.replace("slr_nope", token);
+      assertThat(h.post("/api/v1/agent/register", null, ok).status()).isEqualTo(200);
+      assertThat(h.post("/api/v1/agent/register", null, ok).status())
+          .as("a registration token is used once")
+          .isEqualTo(401);
+
+      JWKSet keys = AgentCrypto.newKeys();
+      String token2 = registrationToken("p");
+      Harness.Response reg =
+          h.post(
+              "/api/v1/agent/register",
+              null,
+              "{\"registrationToken\":\""
+                  + token2
+                  + "\",\"pool\":\"p\",\"name\":\"y\",\"publicKeys\":"
+                  + keys.toPublicJWKSet()
+                  + "}");
+      String agentId = reg.json().get("agentId").asText();
+      String audience = h.server.url();
+
+      String expired =
+          signed(keys, agentId, audience, Instant.now().minusSeconds(120), Duration.ofSeconds(60));
+      assertThat(heartbeat(expired).status()).isEqualTo(401);
+      assertThat(logs.text()).contains("the proof expired");
+
+      String fresh =
+          AgentCrypto.proof(
+              AgentCrypto.signingKey(keys),
+              agentId,
+              audience,
+              "POST",
+              "/api/v1/agent/heartbeat",
+              Duration.ofSeconds(30));
+      assertThat(heartbeat(fresh).status()).isEqualTo(200);
+      assertThat(heartbeat(fresh).status()).isEqualTo(401);
+      assertThat(logs.text()).contains("replayed");
+
+      String tooLong = signed(keys, agentId, audience, Instant.now(), Duration.ofSeconds(600));
+      assertThat(heartbeat(tooLong).status()).isEqualTo(401);
+      assertThat(logs.text()).contains("longer than 60 s");
+
+      String otherKey =
+          AgentCrypto.proof(
+              AgentCrypto.signingKey(AgentCrypto.newKeys()),
+              agentId,
+              audience,
+              "POST",
+              "/api/v1/agent/heartbeat",
+              Duration.ofSeconds(30));
+      assertThat(heartbeat(otherKey).status()).isEqualTo(401);
+      assertThat(logs.text()).contains("signature does not match");
+
+      assertThat(h.post("/api/v1/agents/" + agentId + "/disable", admin, "").status())
+          .isEqualTo(200);
+      String disabled =
+          AgentCrypto.proof(
+              AgentCrypto.signingKey(keys),
+              agentId,
+              audience,
+              "POST",
+              "/api/v1/agent/heartbeat",
+              Duration.ofSeconds(30));
+      assertThat(heartbeat(disabled).status()).isEqualTo(401);
+      assertThat(logs.text()).contains("is disabled");
+      assertThat(logs.text()).doesNotContain(token).doesNotContain(token2);
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "agent routes are authenticated by agent proofs, not roles, as the route table and"
+          + " /openapi.json say")
+  void agentRoutesDeclareTheirAuthentication() throws Exception {
+    JsonNode paths = h.get("/openapi.json", null).json().get("paths");
+    for (String p :
+        List.of(
+            "/api/v1/agent/jobs/next",
+            "/api/v1/agent/jobs/{id}/result",
+            "/api/v1/agent/heartbeat")) {
+      assertThat(paths.at("/" + p.replace("/", "~1") + "/post/x-sightline-auth").asText())
+          .as(p)
+          .isEqualTo("AGENT_PROOF");
+      assertThat(paths.at("/" + p.replace("/", "~1") + "/post").has("x-sightline-role")).isFalse();
+    }
+    assertThat(paths.at("/~1api~1v1~1agent~1register/post/x-sightline-auth").asText())
+        .isEqualTo("AGENT_REGISTRATION_TOKEN");
+    assertThat(
+            paths
+                .at("/~1api~1v1~1agent-pools~1{pool}~1registration-tokens/post/x-sightline-role")
+                .asText())
+        .isEqualTo("admin");
+    assertThat(
+            h.server.routes().stream()
+                .filter(r -> r.path().startsWith("/api/v1/agent/"))
+                .map(r -> r.auth()))
+        .isNotEmpty()
+        .allMatch(a -> a != ApiRoute.Auth.API_TOKEN && a != ApiRoute.Auth.NONE);
+    assertThat(h.post("/api/v1/agent/heartbeat", null, "{}").status()).isEqualTo(401);
+  }
+
+  @Test
+  @DisplayName(
+      "a job queued before a server restart is taken after it; on the wire its payload is a JWE"
+          + " to the agent's key, and a lapsed claim passes to another agent")
+  void queuedJobsSurviveARestart() throws Exception {
+    String token = registrationToken("later");
+    JWKSet keys = AgentCrypto.newKeys();
+    Harness.Response reg =
+        h.post(
+            "/api/v1/agent/register",
+            null,
+            "{\"registrationToken\":\""
+                + token
+                + "\",\"pool\":\"later\",\"name\":\"quiet\",\"publicKeys\":"
+                + keys.toPublicJWKSet()
+                + "}");
+    assertThat(reg.status()).as("%s", reg).isEqualTo(200);
+    String agentId = reg.json().get("agentId").asText();
+    // The pool looks online (the agent just registered) but nobody polls: the probe times out
+    // and its job stays queued.
+    Harness.Response probe =
+        h.post(
+            "/api/v1/connections/probe?timeout=1s",
+            creator,
+            azureBody("p", "later", "web")
+                .put("authorizationType", "Kubeconfig")
+                .toString()
+                .replace("adminKubeconfig", "kubeconfig")
+                .replace(",\"namespaces\":[\"web\"],\"createNamespace\":true", ""));
+    assertThat(probe.json().get("ok").asBoolean()).as("%s", probe).isFalse();
+    assertThat(jobStates()).containsExactly("queued");
+
+    h.restart();
+    h.server.agents().claimDuration(Duration.ofSeconds(1));
+    String proof =
+        AgentCrypto.proof(
+            AgentCrypto.signingKey(keys),
+            agentId,
+            h.server.url(),
+            "POST",
+            "/api/v1/agent/jobs/next",
+            Duration.ofSeconds(30));
+    Harness.Response job =
+        h.send(
+            h.req("/api/v1/agent/jobs/next?wait=5", null)
+                .header("Authorization", "Agent-Proof " + proof)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build());
+    assertThat(job.status()).as("%s", job).isEqualTo(200);
+    assertThat(job.body()).doesNotContain(kube.adminToken());
+    String plain =
+        AgentCrypto.decrypt(job.json().get("payload").asText(), AgentCrypto.encryptionKey(keys))
+            .reveal();
+    assertThat(plain).contains(kube.adminToken());
+    assertThat(jobStates()).containsExactly("running");
+
+    // This agent never answers: its claim lapses and another agent of the pool runs the job.
+    agent("later", "after-restart");
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(() -> assertThat(jobStates()).containsExactly("done"));
+  }
+
+  private List<String> jobStates() {
+    return ((JdbiStore) h.server.store())
+        .jdbi()
+        .withHandle(x -> x.createQuery("SELECT state FROM agent_jobs").mapTo(String.class).list());
+  }
+
+  private Harness.Response heartbeat(String proof) throws Exception {
+    return h.send(
+        h.req("/api/v1/agent/heartbeat", null)
+            .header("Authorization", "Agent-Proof " + proof)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{}"))
+            .build());
+  }
+
+  private static String signed(
+      JWKSet keys, String agentId, String audience, Instant iat, Duration ttl) throws Exception {
+    SignedJWT jwt =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.ES256)
+                .type(new JOSEObjectType("sightline-agent-proof+jwt"))
+                .keyID(agentId)
+                .build(),
+            new JWTClaimsSet.Builder()
+                .issuer(agentId)
+                .audience(audience)
+                .issueTime(Date.from(iat))
+                .expirationTime(Date.from(iat.plus(ttl)))
+                .jwtID(AgentCrypto.randomId())
+                .claim("htm", "POST")
+                .claim("htu", "/api/v1/agent/heartbeat")
+                .build());
+    jwt.sign(new ECDSASigner(AgentCrypto.signingKey(keys)));
+    return jwt.serialize();
+  }
+}

@@ -53,6 +53,9 @@ class AuthorizationMatrixTest {
   /** "METHOD path" → the callers that are let through. Keep in the order of the route table. */
   static final Map<String, Set<Caller>> RULES = new LinkedHashMap<>();
 
+  /** Web UI pages that need a session: "denied" there also means sent to the sign-in page. */
+  static final Set<String> SESSION_PAGES = new java.util.HashSet<>();
+
   static {
     // Non-API routes: probes, metrics and documents anyone may read.
     publicRoute("GET /healthz");
@@ -133,6 +136,57 @@ class AuthorizationMatrixTest {
     role("GET /api/v1/connections/{name}/checks", Caller.USER);
     role("POST /api/v1/connections/{name}/checks", Caller.CREATOR);
     role("DELETE /api/v1/connections/{name}/checks/{check}", Caller.CREATOR);
+
+    // Agents (issue 9): admins manage pools, registration tokens and agents; a connection's
+    // manifests are for whoever may use it. The agent's own routes take no API token, ID token
+    // or handle at all: registration takes a one-time registration token, everything after a
+    // short-lived proof signed by the agent's key.
+    role("POST /api/v1/agent-pools/{pool}/registration-tokens", Caller.ADMIN);
+    role("GET /api/v1/agents", Caller.ADMIN);
+    role("GET /api/v1/agents/{id}", Caller.ADMIN);
+    role("POST /api/v1/agents/{id}/disable", Caller.ADMIN);
+    role("POST /api/v1/agents/{id}/enable", Caller.ADMIN);
+    role("DELETE /api/v1/agents/{id}", Caller.ADMIN);
+    role("GET /api/v1/connections/{name}/manifests", Caller.USER);
+    publicRoute("POST /api/v1/agent/register"); // its body's registration token authenticates
+    only("POST /api/v1/agent/heartbeat");
+    only("POST /api/v1/agent/jobs/next");
+    only("POST /api/v1/agent/jobs/{id}/result");
+
+    // Web UI (issue 10): the sign-in pages and static files are public; every other page needs a
+    // session (signed in with an API token through the form) and acts only through the /api/v1
+    // routes it names in SightlineServer.uiRoutes(), whose rules are above. A bearer token alone
+    // never gets a page: it is sent to sign in (or refused).
+    publicRoute("GET /");
+    publicRoute("GET /ui");
+    publicRoute("GET /ui/sign-in");
+    only("POST /ui/sign-in"); // needs the sign-in form's CSRF cookie: a bare POST is refused
+    publicRoute("POST /ui/sign-out");
+    publicRoute("GET /ui/static/{file}");
+    for (String page :
+        List.of(
+            "GET /ui/connections",
+            "GET /ui/connections/new",
+            "POST /ui/connections/new",
+            "POST /ui/connections/probe-stream",
+            "GET /ui/connections/{name}",
+            "POST /ui/connections/{name}/verify",
+            "POST /ui/connections/{name}/verify-stream",
+            "POST /ui/connections/{name}/pipeline-permissions",
+            "GET /ui/connections/{name}/aks",
+            "GET /ui/leases",
+            "POST /ui/leases/{id}/revoke",
+            "GET /ui/audit",
+            "GET /ui/environments",
+            "GET /ui/environments/{name}",
+            "POST /ui/approvals/{id}",
+            "GET /ui/agents",
+            "POST /ui/agents/registration-tokens",
+            "POST /ui/agents/{id}/disable",
+            "POST /ui/agents/{id}/enable")) {
+      SESSION_PAGES.add(page);
+      RULES.put(page, NOBODY);
+    }
   }
 
   /** Exactly {@code callers}, whatever their role's rank. */
@@ -253,6 +307,27 @@ class AuthorizationMatrixTest {
 
   @Test
   @DisplayName(
+      "every web UI page that needs a session is a session page here, and every API route it"
+          + " calls has a rule")
+  void everyUiPageActsThroughRuledApiRoutes() {
+    List<String> wrong = new ArrayList<>();
+    for (io.sightline.server.ui.WebUi.UiRoute page : h.server.uiRoutes()) {
+      String key = page.method() + " " + page.path();
+      if (page.session() && !SESSION_PAGES.contains(key)) {
+        wrong.add(key + " needs a session: add it to the session pages in RULES");
+      }
+      for (String call : page.calls()) {
+        if (!RULES.containsKey(call)) {
+          wrong.add(key + " calls " + call + ", which has no rule");
+        }
+      }
+    }
+    assertThat(wrong).as(String.join("\n", wrong)).isEmpty();
+    assertThat(h.server.uiRoutes()).as("the UI is installed").isNotEmpty();
+  }
+
+  @Test
+  @DisplayName(
       "every caller (anonymous, each role, a pipeline's ID token, a lease handle) is let through"
           + " exactly the routes its rule allows, and denied (401/403) everywhere else")
   void everyCallerGetsWhatTheRuleSays() throws Exception {
@@ -267,7 +342,12 @@ class AuthorizationMatrixTest {
         Harness.Response r = call(key, caller);
         requests++;
         int s = r.status();
-        boolean denied = s == 401 || s == 403;
+        boolean denied =
+            s == 401
+                || s == 403
+                || (SESSION_PAGES.contains(key)
+                    && s / 100 == 3
+                    && r.raw().headers().firstValue("Location").orElse("").contains("/ui/sign-in"));
         if (s >= 500) {
           wrong.add(key + " as " + caller + ": server error " + brief(r));
         } else if (allowed.contains(caller) && denied) {

@@ -544,43 +544,41 @@ public final class AgentService {
       return Optional.empty();
     }
     ECKey agentKey = k.encryptionKey();
+    // Sealing takes the key ring's lock: do it in its own short transaction, and keep the claim's
+    // transaction (a row lock other pollers may wait for) to the one update. The payload is
+    // opened and encrypted to the agent after the claim committed.
+    byte[] sealedKey =
+        store.sealer().seal(SecretValue.of(resultKey.toJSONString()), RESULT_KEY_CONTEXT);
     Instant now = clock.instant();
-    return store.transact(
-        tx -> {
-          String tmpContext = "agent-job-result-key";
-          byte[] sealedKey = tx.sealer().seal(SecretValue.of(resultKey.toJSONString()), tmpContext);
-          Optional<Job> job =
-              tx.agents().claim(agent.pool(), agent.id(), now, now.plus(claim), sealedKey);
-          if (job.isEmpty()) {
-            return Optional.<Claimed>empty();
-          }
-          Job j = job.get();
-          // The result key names the claim: an answer to an earlier claim is refused.
-          ECKey claimKey;
-          try {
-            claimKey =
-                new ECKey.Builder(resultKey.toPublicJWK()).keyID("claim-" + j.attempts()).build();
-          } catch (RuntimeException e) {
-            throw new IllegalStateException(e);
-          }
-          SecretValue payload = tx.sealer().open(j.sealedPayload(), payloadContext(j.id()));
-          String jwe = AgentCrypto.encrypt(payload, agentKey);
-          JsonNode publicKey;
-          try {
-            publicKey = JSON.readTree(claimKey.toJSONString());
-          } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-          }
-          log.info(
-              "job {} ({}) of pool {} claimed by agent {} (attempt {})",
-              j.id(),
-              j.kind(),
-              j.pool(),
-              agent.name(),
-              j.attempts());
-          return Optional.of(new Claimed(j.id(), j.kind(), jwe, publicKey, j.claimUntil()));
-        });
+    Optional<Job> claimed =
+        store.transact(
+            tx -> tx.agents().claim(agent.pool(), agent.id(), now, now.plus(claim), sealedKey));
+    if (claimed.isEmpty()) {
+      return Optional.empty();
+    }
+    Job j = claimed.get();
+    // The result key names the claim: an answer to an earlier claim is refused.
+    ECKey claimKey =
+        new ECKey.Builder(resultKey.toPublicJWK()).keyID("claim-" + j.attempts()).build();
+    SecretValue payload = store.sealer().open(j.sealedPayload(), payloadContext(j.id()));
+    String jwe = AgentCrypto.encrypt(payload, agentKey);
+    JsonNode publicKey;
+    try {
+      publicKey = JSON.readTree(claimKey.toJSONString());
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    log.info(
+        "job {} ({}) of pool {} claimed by agent {} (attempt {})",
+        j.id(),
+        j.kind(),
+        j.pool(),
+        agent.name(),
+        j.attempts());
+    return Optional.of(new Claimed(j.id(), j.kind(), jwe, publicKey, j.claimUntil()));
   }
+
+  private static final String RESULT_KEY_CONTEXT = "agent-job-result-key";
 
   /** Takes an agent's result (a JWE to the claim's key, stored as it came). */
   public void complete(Agent agent, String jobId, String resultJwe) {
@@ -690,7 +688,7 @@ public final class AgentService {
       if (j.state() == JobState.DONE) {
         return store.transact(
             tx -> {
-              SecretValue key = tx.sealer().open(j.sealedResultKey(), "agent-job-result-key");
+              SecretValue key = tx.sealer().open(j.sealedResultKey(), RESULT_KEY_CONTEXT);
               try {
                 return AgentCrypto.decrypt(
                     new String(j.result(), StandardCharsets.US_ASCII), ECKey.parse(key.reveal()));

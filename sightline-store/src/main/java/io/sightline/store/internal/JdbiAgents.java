@@ -255,6 +255,14 @@ final class JdbiAgents implements Agents {
             .bind("now", Sql.instant(now))
             .map((rs, ctx) -> job(rs))
             .list();
+    // Pollers racing for the same oldest row would queue on its lock: each starts at a random
+    // one of the oldest few (order within them is not a promise; the queue stays roughly FIFO).
+    if (candidates.size() > 1) {
+      int start = java.util.concurrent.ThreadLocalRandom.current().nextInt(candidates.size());
+      List<Job> rotated = new java.util.ArrayList<>(candidates.subList(start, candidates.size()));
+      rotated.addAll(candidates.subList(0, start));
+      candidates = rotated;
+    }
     for (Job c : candidates) {
       if (c.attempts() >= c.maxAttempts() || !now.isBefore(c.expiresAt())) {
         h.createUpdate(

@@ -519,12 +519,9 @@ class ConnectionsApiTest {
     assertThat(r.json().get("field").asText()).isEqualTo("name");
     assertThat(r.json().get("detail").asText()).contains("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 
-    r =
-        post(
-            "/api/v1/connections?verify=false",
-            creator,
-            kubeconfigBody("big", "a: " + "x".repeat(1024 * 1024 + 10)));
-    assertThat(r.status()).isEqualTo(413);
+    // Bodies over the limit (413) are RequestBodyFuzzTest.tenMegabyteBodies' job, for every
+    // route, over a raw socket: an HTTP client still sending a large body may see the refused
+    // connection close before it reads the 413 (a race, not the server's answer).
 
     r =
         post(

@@ -96,6 +96,9 @@ class RequestBodyFuzzTest {
     bodyRoutes =
         walker.routes().stream()
             .filter(k -> RouteWalker.hasBody(RouteWalker.method(k)))
+            // JSON bodies are the API's. The web UI's forms (url-encoded, behind a session and a
+            // CSRF token) are refused before their body is read here; WebUiTest covers them.
+            .filter(k -> !k.contains(" /ui"))
             // Rotating the master key on every try would only make the suite slow.
             .filter(k -> !k.equals("POST /api/v1/admin/rotate-master-key"))
             .toList();
@@ -136,10 +139,7 @@ class RequestBodyFuzzTest {
             key, shown.length() > 400 ? shown.substring(0, 400) + "…" : shown, r)
         .isBetween(200, 499);
     if (r.status() >= 400) {
-      // The API answers problem+json; the web UI's forms answer an HTML page that shows it.
-      assertThat(r.header("Content-Type"))
-          .as("%s", r)
-          .startsWith(key.contains(" /ui") ? "text/html" : "application/problem+json");
+      assertThat(r.header("Content-Type")).as("%s", r).startsWith("application/problem+json");
     }
     assertThat(h.get("/readyz", null).status()).isEqualTo(200);
   }

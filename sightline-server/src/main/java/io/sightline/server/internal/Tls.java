@@ -87,6 +87,7 @@ public final class Tls {
             server, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(https));
     c.setHost(host);
     c.setPort(port);
+    c.setAcceptQueueSize(io.sightline.server.SightlineServer.ACCEPT_QUEUE);
     return c;
   }
 

@@ -250,7 +250,7 @@ public final class SightlineServer implements AutoCloseable {
       all.addAll(TrustRoutes.routes(services));
       all.addAll(LeaseRoutes.routes(leases, azureLeases));
       EnvironmentService environments = new EnvironmentService(store, clock, leases);
-      leases.gate(environments::checkDirectLease);
+      leases.gate(environments.leaseGate());
       all.addAll(EnvironmentRoutes.routes(environments));
       all.addAll(AuditRoutes.routes(services));
       all.addAll(AdminRoutes.routes(services));
@@ -549,6 +549,9 @@ public final class SightlineServer implements AutoCloseable {
                         ? EnvironmentRoutes.authenticateIdToken(verifier, token, ctx)
                         : LeaseRoutes.authenticateIdToken(verifier, token, ctx),
             meters);
+    if (leases != null) {
+      leases.meters(meters);
+    }
     webUi =
         new io.sightline.server.ui.WebUi(
             store,

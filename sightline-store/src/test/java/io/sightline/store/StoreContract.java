@@ -1806,6 +1806,62 @@ abstract class StoreContract {
 
   @Test
   @DisplayName(
+      "resources on a connection are those naming it exactly, kubernetes or azurerm, never a"
+          + " connection whose name only looks alike")
+  void resourcesOnOneConnection() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    store.transact(
+        (StoreTx tx) -> {
+          Environments.EnvironmentRecord e =
+              tx.environments()
+                  .create("lookalikes", null, Trust.PipelinePermissions.NONE, List.of(), "alice");
+          tx.environments()
+              .addResource(
+                  e.id(), "a", List.of(), Map.of("connection", "prod", "namespace", "a"), "alice");
+          tx.environments()
+              .addResource(
+                  e.id(), "b", List.of(), Map.of("connection", "prod2", "namespace", "b"), "alice");
+          tx.environments()
+              .addResource(
+                  e.id(), "c", List.of(), Map.of("connection", "pro_d", "namespace", "c"), "alice");
+          tx.environments()
+              .addResource(
+                  e.id(),
+                  "d",
+                  List.of(),
+                  Map.of(
+                      "azureConnection",
+                      "prod",
+                      "resourceGroup",
+                      "rg",
+                      "cluster",
+                      "aks",
+                      "namespace",
+                      "d"),
+                  "alice");
+          tx.environments()
+              .addResource(
+                  e.id(), "e", List.of(), Map.of("connection", "x%", "namespace", "e"), "alice");
+          return null;
+        });
+    store.transact(
+        (StoreTx tx) -> {
+          assertThat(tx.environments().resourcesOn("prod"))
+              .extracting(Environments.ResourceRecord::name)
+              .containsExactly("a", "d");
+          assertThat(tx.environments().resourcesOn("pro_d"))
+              .extracting(Environments.ResourceRecord::name)
+              .containsExactly("c");
+          assertThat(tx.environments().resourcesOn("x%"))
+              .extracting(Environments.ResourceRecord::name)
+              .containsExactly("e");
+          assertThat(tx.environments().resourcesOn("pro")).isEmpty();
+          return null;
+        });
+  }
+
+  @Test
+  @DisplayName(
       "concurrent deployments of one environment, each under its row lock, get distinct"
           + " consecutive queue numbers")
   void deploymentQueueUnderContention() throws Exception {

@@ -442,58 +442,77 @@ public final class EnvironmentService {
    * resource of an environment with checks — those checks gate the credential, so they cannot be
    * bypassed by asking for it another way.
    */
-  public void checkDirectLease(Caller caller, LeaseTarget target, String requestId) {
+  public LeaseService.Gate leaseGate() {
+    return new LeaseService.Gate() {
+      @Override
+      public String refusal(
+          StoreTx tx, Caller caller, LeaseTarget target, ConnectionRecord connection) {
+        return directLeaseRefusal(tx, caller, target, connection);
+      }
+
+      @Override
+      public SightlineException refuse(
+          Caller caller, LeaseTarget target, String reason, String requestId) {
+        return refuseDirectLease(caller, target, reason, requestId);
+      }
+    };
+  }
+
+  /**
+   * Why a direct lease of {@code target} is refused (see {@link #leaseGate}); null if it is not.
+   */
+  String directLeaseRefusal(
+      StoreTx tx, Caller caller, LeaseTarget target, ConnectionRecord connection) {
     if (caller.deployment() != null) {
-      return;
+      return null;
     }
     String conn = target.isAzure() ? target.azureConnection() : target.connection();
     if (conn == null || conn.isBlank() || conn.length() > 63) {
-      return;
+      return null;
     }
-    String reason =
-        store.transact(
-            tx -> {
-              Optional<ConnectionRecord> c = tx.connections().find(conn);
-              if (c.isEmpty()) {
-                return null;
-              }
-              if (!tx.environments().checks(Scope.CONNECTION, c.get().id()).isEmpty()) {
-                return "connection " + conn + " has checks";
-              }
-              for (ResourceRecord r : tx.environments().resourcesOn(conn)) {
-                LeaseTarget rt = targetOf(r.target());
-                boolean same =
-                    target.isAzure()
-                        ? rt.isAzure()
-                            && Objects.equals(rt.resourceGroup(), target.resourceGroup())
-                            && Objects.equals(rt.cluster(), target.cluster())
-                        : !rt.isAzure();
-                if (!same
-                    || (target.namespace() != null && !target.namespace().equals(rt.namespace()))) {
-                  continue;
-                }
-                if (!tx.environments().checks(Scope.ENVIRONMENT, r.environmentId()).isEmpty()) {
-                  String env =
-                      tx.environments()
-                          .findById(r.environmentId())
-                          .map(EnvironmentRecord::name)
-                          .orElse(r.environmentId());
-                  return "namespace "
-                      + rt.namespace()
-                      + " of connection "
-                      + conn
-                      + " is resource "
-                      + r.name()
-                      + " of environment "
-                      + env
-                      + ", which has checks";
-                }
-              }
-              return null;
-            });
-    if (reason == null) {
-      return;
+    Optional<ConnectionRecord> c =
+        connection != null ? Optional.of(connection) : tx.connections().find(conn);
+    if (c.isEmpty()) {
+      return null;
     }
+    if (!tx.environments().checks(Scope.CONNECTION, c.get().id()).isEmpty()) {
+      return "connection " + conn + " has checks";
+    }
+    for (ResourceRecord r : tx.environments().resourcesOn(conn)) {
+      LeaseTarget rt = targetOf(r.target());
+      boolean same =
+          target.isAzure()
+              ? rt.isAzure()
+                  && Objects.equals(rt.resourceGroup(), target.resourceGroup())
+                  && Objects.equals(rt.cluster(), target.cluster())
+              : !rt.isAzure();
+      if (!same || (target.namespace() != null && !target.namespace().equals(rt.namespace()))) {
+        continue;
+      }
+      if (!tx.environments().checks(Scope.ENVIRONMENT, r.environmentId()).isEmpty()) {
+        String env =
+            tx.environments()
+                .findById(r.environmentId())
+                .map(EnvironmentRecord::name)
+                .orElse(r.environmentId());
+        return "namespace "
+            + rt.namespace()
+            + " of connection "
+            + conn
+            + " is resource "
+            + r.name()
+            + " of environment "
+            + env
+            + ", which has checks";
+      }
+    }
+    return null;
+  }
+
+  /** Audits a refused direct lease and answers the 403 to throw. */
+  SightlineException refuseDirectLease(
+      Caller caller, LeaseTarget target, String reason, String requestId) {
+    String conn = target.isAzure() ? target.azureConnection() : target.connection();
     store.transact(
         tx -> {
           tx.audit()
@@ -513,7 +532,7 @@ public final class EnvironmentService {
                           target.toMap())));
           return null;
         });
-    throw SightlineException.forbidden(
+    return SightlineException.forbidden(
         "CHECKS_REQUIRED",
         reason
             + ": its credential is issued only to a deployment that passed them (sightline run"

@@ -74,14 +74,38 @@ public final class LeaseService implements AutoCloseable {
 
   /**
    * Refuses a lease request before anything is written or minted (environments: a target whose
-   * checks must gate its credential).
+   * checks must gate its credential). Its read runs inside the transaction that reads the lease's
+   * connection, so a gated server pays no transaction of its own per lease.
    */
-  @FunctionalInterface
   public interface Gate {
-    void check(Caller caller, LeaseTarget target, String requestId);
+    /**
+     * Why {@code caller} may not lease {@code target} directly, read in {@code tx}; null when it
+     * may. {@code connection} is the target's connection when the caller read it already, else
+     * null.
+     */
+    String refusal(StoreTx tx, Caller caller, LeaseTarget target, ConnectionRecord connection);
+
+    /** Records the refusal (its own transaction) and answers the exception to throw. */
+    SightlineException refuse(Caller caller, LeaseTarget target, String reason, String requestId);
   }
 
-  private volatile Gate gate = (caller, target, requestId) -> {};
+  private static final Gate OPEN =
+      new Gate() {
+        @Override
+        public String refusal(
+            StoreTx tx, Caller caller, LeaseTarget target, ConnectionRecord connection) {
+          return null;
+        }
+
+        @Override
+        public SightlineException refuse(
+            Caller caller, LeaseTarget target, String reason, String requestId) {
+          throw new IllegalStateException("the open gate refuses nothing");
+        }
+      };
+
+  private volatile Gate gate = OPEN;
+  private volatile IssueTimers timers = IssueTimers.NONE;
   private ScheduledExecutorService reaper;
   private volatile java.util.function.BooleanSupplier reapGate = () -> true;
 
@@ -106,6 +130,11 @@ public final class LeaseService implements AutoCloseable {
 
   public LeaseSettings settings() {
     return settings;
+  }
+
+  /** Records where issuance spends its time in {@code meters} (see {@link IssueTimers}). */
+  public void meters(io.micrometer.core.instrument.MeterRegistry meters) {
+    this.timers = new IssueTimers(meters);
   }
 
   /** Sets the gate every lease request passes first (see {@link Gate}). */
@@ -188,14 +217,19 @@ public final class LeaseService implements AutoCloseable {
       TaskInfo task,
       String idempotencyKey,
       String requestId) {
+    long t0 = System.nanoTime();
     if (target == null) {
       throw SightlineException.badRequest(
           "TARGET_REQUIRED",
           "target",
           "name the cluster target: {\"target\":{\"connection\":\"prod\",\"namespace\":\"web\"}}");
     }
-    gate.check(caller, target, requestId);
     if (target.isAzure() && azure != null) {
+      Gate g = gate;
+      String refusal = g == OPEN ? null : store.transact(tx -> g.refusal(tx, caller, target, null));
+      if (refusal != null) {
+        throw g.refuse(caller, target, refusal, requestId);
+      }
       return azure.issue(caller, target, ttlSeconds, task, idempotencyKey, requestId);
     }
     if (target.isAzure()) {
@@ -225,7 +259,18 @@ public final class LeaseService implements AutoCloseable {
     String id = LeaseHandles.newLeaseId();
     SecretValue handle = LeaseHandles.newHandle();
     List<String> warnings = new ArrayList<>();
-    Source src = store.transact(tx -> source(tx, target.connection(), false));
+    Gate g = gate;
+    String[] refusal = new String[1];
+    Source src =
+        store.transact(
+            tx -> {
+              Source s = source(tx, target.connection(), false);
+              refusal[0] = g.refusal(tx, caller, target, s.record());
+              return s;
+            });
+    if (refusal[0] != null) {
+      throw g.refuse(caller, target, refusal[0], requestId);
+    }
     LeasePermissions.check(store, caller, src.record(), target.toMap(), taskMap, requestId);
     boolean tokenRequest = src.tokenRequest();
     if (!tokenRequest && !settings.allowStatic()) {
@@ -317,6 +362,8 @@ public final class LeaseService implements AutoCloseable {
             expiresAt,
             maxExpiresAt,
             tokenRequest);
+    IssueTimers t = timers;
+    long t1 = t.check(t0);
     LeaseRecord created;
     try {
       // Durable before the Secret exists (crash recovery finds the row); concurrent issuances
@@ -353,6 +400,7 @@ public final class LeaseService implements AutoCloseable {
           List.copyOf(warnings),
           false);
     }
+    long t2 = t.record(t1);
     MintedToken minted;
     try {
       minted =
@@ -362,6 +410,7 @@ public final class LeaseService implements AutoCloseable {
       failIssuance(caller, created, src, e, requestId);
       throw e;
     }
+    long t3 = t.mint(t2);
     LeaseRecord active;
     try {
       active =
@@ -391,6 +440,7 @@ public final class LeaseService implements AutoCloseable {
       failIssuance(caller, created, src, e, requestId);
       throw e;
     }
+    t.activate(t3);
     if (active.state() != State.ACTIVE) {
       revokeQuietly(src, id, home);
       throw SightlineException.conflict(

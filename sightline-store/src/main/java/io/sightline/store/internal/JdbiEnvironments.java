@@ -212,9 +212,15 @@ final class JdbiEnvironments implements Environments {
 
   @Override
   public List<ResourceRecord> resourcesOn(String connectionName) {
-    // The target is JSON and resources are few: compare the parsed names.
+    // The target is JSON (written compactly by this class): the LIKE keeps the rows of other
+    // connections out (every direct lease asks this), the parsed names decide.
+    String name = json(connectionName);
     return h
-        .createQuery("SELECT * FROM environment_resources ORDER BY name")
+        .createQuery(
+            "SELECT * FROM environment_resources WHERE target LIKE :k ESCAPE '!'"
+                + " OR target LIKE :a ESCAPE '!' ORDER BY name")
+        .bind("k", "%" + likeLiteral("\"connection\":" + name) + "%")
+        .bind("a", "%" + likeLiteral("\"azureConnection\":" + name) + "%")
         .map(
             (rs, ctx) ->
                 new ResourceRecord(
@@ -637,6 +643,11 @@ final class JdbiEnvironments implements Environments {
   }
 
   // ------------------------------------------------------------------ JSON
+
+  /** {@code text} as a LIKE pattern that matches only itself (escape character {@code !}). */
+  private static String likeLiteral(String text) {
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_");
+  }
 
   private static String json(Object value) {
     try {

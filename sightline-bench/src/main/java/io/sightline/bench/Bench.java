@@ -22,6 +22,11 @@ public final class Bench {
   private Bench() {}
 
   public static void main(String[] args) throws Exception {
+    // Ctrl-C or a kill of the harness must not leave its servers and agents running: they would
+    // take the CPU of the next run's figures.
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy)));
     boolean quick = false;
     String only = null;
     Path root = Path.of(".").toAbsolutePath().normalize();

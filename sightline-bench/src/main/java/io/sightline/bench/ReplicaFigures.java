@@ -44,7 +44,7 @@ final class ReplicaFigures {
    * together would both write the one archive file.
    */
   static final String SERVER_JAVA_OPTS =
-      "-XX:+UseSerialGC -Xms160m -Xmn32m -Xmx256m -XX:MetaspaceSize=64m -XX:MaxMetaspaceSize=160m -XX:ReservedCodeCacheSize=64m"
+      "-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Xms160m -Xmx256m -XX:MetaspaceSize=64m -XX:MaxMetaspaceSize=160m -XX:ReservedCodeCacheSize=64m"
           + " -Xss512k -XX:+ExitOnOutOfMemoryError";
 
   private static final ObjectMapper JSON = new ObjectMapper();

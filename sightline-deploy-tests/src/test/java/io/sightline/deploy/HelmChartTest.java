@@ -64,7 +64,7 @@ class HelmChartTest {
     Map<String, Map<String, Object>> env = env(c);
     assertThat(env).doesNotContainKeys("SIGHTLINE_DB_URL", "SIGHTLINE_MASTER_KEY");
     assertThat(env.get("SIGHTLINE_ALLOW_PLAINTEXT").get("value")).isEqualTo("true");
-    assertThat((String) env.get("JAVA_OPTS").get("value")).contains("-XX:+UseSerialGC", "-Xmx256m");
+    assertThat((String) env.get("JAVA_OPTS").get("value")).contains("-XX:+UseG1GC", "-Xmx256m");
     Manifests.assertServerEnvNamesAreKnown(env.keySet());
     assertThat(list(podSpec(server), "volumes"))
         .anySatisfy(v -> assertThat(v).containsKey("persistentVolumeClaim"));

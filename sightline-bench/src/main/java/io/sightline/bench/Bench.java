@@ -26,7 +26,8 @@ public final class Bench {
     // take the CPU of the next run's figures.
     Runtime.getRuntime()
         .addShutdownHook(
-            new Thread(() -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy)));
+            new Thread(
+                () -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy)));
     boolean quick = false;
     String only = null;
     Path root = Path.of(".").toAbsolutePath().normalize();

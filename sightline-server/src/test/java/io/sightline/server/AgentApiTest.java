@@ -82,11 +82,15 @@ class AgentApiTest {
     h.clock.useSystemTime();
     h.flags.put(ServerConfig.PROBE_RATE, "10000");
     h.flags.put(ServerConfig.EGRESS_DENY, "127.0.0.0/8");
+    configure(h);
     h.start();
     admin = h.adminToken();
     creator = h.token("creator");
     user = h.token("user");
   }
+
+  /** Where subclasses choose the store (AgentPostgresIT: PostgreSQL); H2 here. */
+  void configure(Harness h) throws Exception {}
 
   @AfterEach
   void stop() throws Exception {

@@ -13,6 +13,8 @@ import io.sightline.core.SecretValue;
 import io.sightline.kubernetes.ClusterAccess;
 import io.sightline.kubernetes.EgressPolicy;
 import io.sightline.kubernetes.KubernetesClients;
+import io.sightline.kubernetes.mint.MintRequest;
+import io.sightline.kubernetes.mint.TokenMinter;
 import io.sightline.testing.kube.FakeKubeApiServer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -172,12 +174,33 @@ final class LeaseFigures {
                 minter == null ? SecretValue.of(kube.adminToken()) : minter);
         Phase raw;
         Phase rawSerial;
+        Phase minterSerial;
         double rawCpuPerOp;
         try (KubernetesClient client = KubernetesClients.create(access, EgressPolicy.defaults())) {
           AtomicLong seq = new AtomicLong();
           runClosed(CLIENTS, ctx.quick() ? 1 : 3, () -> raw(client, seq.incrementAndGet()), pool);
           rawSerial =
               runClosed(1, ctx.quick() ? 1 : 10, () -> raw(client, seq.incrementAndGet()), pool);
+          // The server's own minting code (TokenMinter: labelled Secret, TokenRequest, claims
+          // parsed, a log line) on the same client in this process: what the code adds to the
+          // raw pair, apart from the process boundary and the server's other work.
+          TokenMinter minterCode = new TokenMinter(client);
+          minterSerial =
+              runClosed(
+                  1,
+                  ctx.quick() ? 1 : 5,
+                  () -> {
+                    minterCode.mint(
+                        new MintRequest(
+                            "bench-" + seq.incrementAndGet(),
+                            HOME_NS,
+                            DEPLOYER,
+                            Duration.ofSeconds(900),
+                            List.of(),
+                            null));
+                    return null;
+                  },
+                  pool);
           double cpu0 = Processes.ownCpuMillis();
           raw =
               runClosed(
@@ -201,7 +224,8 @@ final class LeaseFigures {
                         + " http.server.requests timer, mean) over the raw pair's mean")
                 .with("raw", "one shared fabric8 client, " + identity)
                 .with("server_side_serial_mean_ms", serverSerialMs)
-                .with("raw_serial_mean_ms", rawSerialMean);
+                .with("raw_serial_mean_ms", rawSerialMean)
+                .with("token_minter_serial_mean_ms", mean(minterSerial.latencies()));
         for (var e : phaseMs.entrySet()) {
           cost.with("phase_" + e.getKey() + "_ms", e.getValue());
         }

@@ -9,6 +9,8 @@ import com.nimbusds.jose.JWEObject;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.Payload;
+import com.nimbusds.jose.crypto.DirectDecrypter;
+import com.nimbusds.jose.crypto.DirectEncrypter;
 import com.nimbusds.jose.crypto.ECDHDecrypter;
 import com.nimbusds.jose.crypto.ECDHEncrypter;
 import com.nimbusds.jose.crypto.ECDSASigner;
@@ -31,7 +33,10 @@ import java.util.List;
 /**
  * The agent's cryptography, from nimbus-jose-jwt: an EC P-256 key pair for signing proofs (ES256
  * JWS) and one for receiving secrets (JWE, ECDH-ES+A256KW with A256GCM, authenticated encryption).
- * The private keys stay on the agent host; the server keeps the public JWK set only.
+ * The private keys stay on the agent host; the server keeps the public JWK set only. A job's answer
+ * travels back as a JWE ({@code dir}, A256GCM) under a random 256-bit key the server put inside the
+ * job itself, so only the server and the agent the job was encrypted to know it (one ECDH per job,
+ * the agent's, instead of three).
  */
 public final class AgentCrypto {
   /** The proof's JOSE type, so a proof cannot be confused with another JWT. */
@@ -95,6 +100,54 @@ public final class AgentCrypto {
       return set;
     } catch (ParseException e) {
       throw new IllegalArgumentException("not a JWK set: " + e.getMessage(), e);
+    }
+  }
+
+  /** Bytes of a job's result key (AES-256). */
+  public static final int RESULT_KEY_BYTES = 32;
+
+  /** A fresh random result key (the server's, one per job). */
+  public static byte[] newResultKey() {
+    byte[] k = new byte[RESULT_KEY_BYTES];
+    RANDOM.nextBytes(k);
+    return k;
+  }
+
+  /**
+   * Encrypts a job's answer under the job's result key (JWE {@code dir}, A256GCM); {@code kid}
+   * names the claim it answers and is authenticated with the ciphertext (the protected header is
+   * the additional data).
+   */
+  public static String encryptResult(SecretValue plaintext, byte[] resultKey, String kid) {
+    JWEObject jwe =
+        new JWEObject(
+            new JWEHeader.Builder(JWEAlgorithm.DIR, EncryptionMethod.A256GCM).keyID(kid).build(),
+            new Payload(plaintext.reveal()));
+    try {
+      jwe.encrypt(new DirectEncrypter(resultKey));
+    } catch (JOSEException e) {
+      throw new IllegalStateException("cannot encrypt a job result", e);
+    }
+    return jwe.serialize();
+  }
+
+  /**
+   * Decrypts an answer made by {@link #encryptResult}.
+   *
+   * @throws IllegalArgumentException when it is not such a JWE or was not made with this key
+   */
+  public static SecretValue decryptResult(String jwe, byte[] resultKey) {
+    try {
+      JWEObject o = JWEObject.parse(jwe);
+      if (!JWEAlgorithm.DIR.equals(o.getHeader().getAlgorithm())
+          || !EncryptionMethod.A256GCM.equals(o.getHeader().getEncryptionMethod())) {
+        throw new IllegalArgumentException(
+            "unexpected JWE algorithms " + o.getHeader().getAlgorithm());
+      }
+      o.decrypt(new DirectDecrypter(resultKey));
+      return SecretValue.of(o.getPayload().toString());
+    } catch (ParseException | JOSEException e) {
+      throw new IllegalArgumentException("cannot decrypt: " + e.getMessage(), e);
     }
   }
 

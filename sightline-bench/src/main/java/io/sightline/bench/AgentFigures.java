@@ -99,8 +99,13 @@ final class AgentFigures {
         LeaseFigures.runClosed(8, warm, direct, pool);
         LeaseFigures.runClosed(8, warm, viaAgent, pool);
         int seconds = ctx.quick() ? 2 : 10;
-        String loadBefore = KubeloginFigures.loadAverage();
         long[] pids = {server.pid(), agent.pid()};
+        // What the server and the agent burn while no lease is asked for (16 waiting polls).
+        double idle0 = cpuMillis(pids);
+        long idleStart = System.nanoTime();
+        Thread.sleep(ctx.quick() ? 500 : 3000);
+        double idlePerSecond = (cpuMillis(pids) - idle0) / ((System.nanoTime() - idleStart) / 1e9);
+        String loadBefore = KubeloginFigures.loadAverage();
         double cpu0 = cpuMillis(pids);
         LeaseFigures.Phase serialDirect = LeaseFigures.runClosed(1, seconds, direct, pool);
         double cpu1 = cpuMillis(pids);
@@ -124,6 +129,7 @@ final class AgentFigures {
                 .with("samples", a.count())
                 .with("direct_cpu_ms_per_lease", perLease(cpu1 - cpu0, serialDirect))
                 .with("agent_cpu_ms_per_lease", perLease(cpu2 - cpu1, serialAgent))
+                .with("idle_cpu_ms_per_s", round(idlePerSecond))
                 .with("load_average", loadBefore + "→" + loadSerial)
                 .with("errors", serialDirect.errors() + serialAgent.errors())
                 .with("first_error", String.valueOf(serialAgent.firstError())));

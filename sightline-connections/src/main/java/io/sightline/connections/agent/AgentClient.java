@@ -20,6 +20,7 @@ import java.text.ParseException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -65,6 +66,9 @@ public final class AgentClient implements AutoCloseable {
   private final String audience;
   private volatile String agentId;
   private volatile JWKSet keys;
+
+  /** Channel keys the server sent (decrypted once each), by key id. */
+  private final Map<String, byte[]> channelKeys = new java.util.concurrent.ConcurrentHashMap<>();
 
   public AgentClient(Settings settings, AgentWorker worker) {
     this.settings = settings;
@@ -272,7 +276,11 @@ public final class AgentClient implements AutoCloseable {
     byte[] resultKey;
     try {
       plaintext =
-          AgentCrypto.decrypt(job.path("payload").asText(), AgentCrypto.encryptionKey(keys));
+          AgentCrypto.openJob(
+              job.path("payload").asText(),
+              job.path("payloadKey").asText(null),
+              AgentCrypto.encryptionKey(keys),
+              channelKeys);
       resultKey = JobCodec.resultKey(plaintext);
     } catch (IllegalArgumentException e) {
       // Without the job's result key no answer can be sent: the claim lapses and the job fails
@@ -291,7 +299,7 @@ public final class AgentClient implements AutoCloseable {
     ObjectNode body = JSON.createObjectNode();
     body.put(
         "result",
-        AgentCrypto.encryptResult(result, resultKey, "claim-" + job.path("claim").asInt()));
+        AgentCrypto.encryptDirect(result, resultKey, "claim-" + job.path("claim").asInt()));
     String resultPath = "/api/v1/agent/jobs/" + jobId + "/result";
     HttpResponse<String> done =
         send(

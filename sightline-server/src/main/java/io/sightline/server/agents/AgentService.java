@@ -73,7 +73,8 @@ public final class AgentService {
    * A job handed to an agent: the payload encrypted to it (with the key to encrypt the answer under
    * inside) and the claim's number, which the answer names.
    */
-  public record Claimed(String id, String kind, String payload, int claim, Instant until) {}
+  public record Claimed(
+      String id, String kind, String payload, String payloadKey, int claim, Instant until) {}
 
   private final Store store;
   private final Clock clock;
@@ -419,6 +420,7 @@ public final class AgentService {
 
   public Agent setEnabled(String id, boolean enabled, String actor, String requestId) {
     agentCache.remove(id);
+    channels.remove(id);
     return store.transact(
         tx -> {
           if (!tx.agents().setEnabled(id, enabled)) {
@@ -440,6 +442,7 @@ public final class AgentService {
 
   public void remove(String id, String actor, String requestId) {
     agentCache.remove(id);
+    channels.remove(id);
     store.transact(
         tx -> {
           Agent a =
@@ -581,7 +584,8 @@ public final class AgentService {
     }
     Job j = claimed.get();
     SecretValue payload = store.sealer().open(j.sealedPayload(), payloadContext(j.id()));
-    String jwe = AgentCrypto.encrypt(payload, k.encryptionKey());
+    Channel ch = channel(agent.id(), k.encryptionKey());
+    String jwe = AgentCrypto.encryptDirect(payload, ch.key(), ch.kid());
     log.info(
         "job {} ({}) of pool {} claimed by agent {} (attempt {})",
         j.id(),
@@ -589,7 +593,38 @@ public final class AgentService {
         j.pool(),
         agent.name(),
         j.attempts());
-    return Optional.of(new Claimed(j.id(), j.kind(), jwe, j.attempts(), j.claimUntil()));
+    return Optional.of(
+        new Claimed(j.id(), j.kind(), jwe, ch.wrapped(), j.attempts(), j.claimUntil()));
+  }
+
+  /**
+   * A channel key of one agent: jobs are encrypted under it (JWE dir, A256GCM), and it travels
+   * along encrypted to the agent's key ({@code wrapped}, ECDH-ES+A256KW), which the agent decrypts
+   * once. Kept in memory only, for at most {@link #CHANNEL_LIFETIME} or {@link #CHANNEL_USES} jobs.
+   */
+  private record Channel(String kid, byte[] key, String wrapped, long createdAt, AtomicLong uses) {}
+
+  static final Duration CHANNEL_LIFETIME = Duration.ofMinutes(10);
+  static final long CHANNEL_USES = 100_000;
+
+  private final Map<String, Channel> channels = new ConcurrentHashMap<>();
+
+  private Channel channel(String agentId, ECKey agentKey) {
+    Channel ch = channels.get(agentId);
+    if (ch == null
+        || System.nanoTime() - ch.createdAt() > CHANNEL_LIFETIME.toNanos()
+        || ch.uses().incrementAndGet() > CHANNEL_USES) {
+      com.nimbusds.jose.jwk.OctetSequenceKey k = AgentCrypto.newChannelKey();
+      ch =
+          new Channel(
+              k.getKeyID(),
+              k.toByteArray(),
+              AgentCrypto.encrypt(SecretValue.of(k.toJSONString()), agentKey),
+              System.nanoTime(),
+              new AtomicLong());
+      channels.put(agentId, ch);
+    }
+    return ch;
   }
 
   /** Takes an agent's result (a JWE to the claim's key, stored as it came). */
@@ -740,7 +775,7 @@ public final class AgentService {
       }
       if (result != null) {
         try {
-          return AgentCrypto.decryptResult(result, resultKey);
+          return AgentCrypto.decryptDirect(result, resultKey);
         } catch (IllegalArgumentException e) {
           throw new SightlineException(
               "AGENT_JOB_FAILED",

@@ -58,9 +58,13 @@ public final class AgentRoutes {
       String id,
       String kind,
       @ApiField(
-              "the job, JWE encrypted to the agent's \"enc\" key; its \"resultKey\" is the key"
-                  + " to encrypt the answer under")
+              "the job, JWE (dir, A256GCM) under the channel key named by its kid; the job's"
+                  + " \"resultKey\" is the key to encrypt the answer under")
           String payload,
+      @ApiField(
+              "the channel key (an oct JWK), JWE (ECDH-ES+A256KW, A256GCM) to the agent's \"enc\""
+                  + " key; the same for many jobs, so decrypt it once per kid")
+          String payloadKey,
       @ApiField("the claim's number; the answer's JWE names it as kid \"claim-N\"") int claim,
       Instant claimUntil) {}
 
@@ -216,7 +220,7 @@ public final class AgentRoutes {
       return null;
     }
     AgentService.Claimed j = job.get();
-    return new JobView(j.id(), j.kind(), j.payload(), j.claim(), j.until());
+    return new JobView(j.id(), j.kind(), j.payload(), j.payloadKey(), j.claim(), j.until());
   }
 
   /** Authenticates the calling agent by its proof (401 otherwise, the reason in the log). */

@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * The server's side of agents (issue 9): registration tokens, registration, proof checks, the job
  * queue and its long-poll, results. Jobs live in the store (a restart or another replica loses
  * none); waiting pollers and callers are woken in-process at once and look at the store again every
- * {@link #STORE_POLL} for work queued or finished on other replicas.
+ * {@link #STORE_POLL} for work queued or finished on other replicas (with the embedded single-node
+ * store there are none: every {@link #LOCAL_STORE_POLL}, for claims that lapsed).
  */
 public final class AgentService {
   private static final Logger log = LoggerFactory.getLogger(AgentService.class);
@@ -63,6 +64,14 @@ public final class AgentService {
 
   public static final Duration MAX_POLL_WAIT = Duration.ofSeconds(25);
   static final Duration STORE_POLL = Duration.ofMillis(250);
+
+  /**
+   * How often a single-node server looks at the store while waiting: every job is queued and
+   * answered in this process and wakes its poll or caller in-process, so the look only finds claims
+   * that lapsed (an agent died; claims last 30 s) and jobs failed by a claim.
+   */
+  static final Duration LOCAL_STORE_POLL = Duration.ofSeconds(2);
+
   private static final Duration CLOCK_SKEW = Duration.ofSeconds(5);
   private static final int MAX_ATTEMPTS = 3;
 
@@ -127,6 +136,7 @@ public final class AgentService {
   }
 
   private volatile Duration claim = CLAIM;
+  private final Duration storePoll;
 
   /**
    * @param publicUrl the server's public URL (proof audience); null: the URL a request came to
@@ -135,6 +145,7 @@ public final class AgentService {
     this.store = store;
     this.clock = clock;
     this.publicUrl = publicUrl == null ? null : strip(publicUrl);
+    this.storePoll = store.isExternal() ? STORE_POLL : LOCAL_STORE_POLL;
   }
 
   /** Shorter claims for tests that kill an agent mid-job. */
@@ -516,7 +527,7 @@ public final class AgentService {
    * Waits up to {@code wait} for a job of the agent's pool and claims it. Jobs queued on this
    * replica wake one waiting poll in-process; for jobs queued on another replica, one poll of the
    * pool looks at the store every {@link #STORE_POLL} (not every waiting poll: 16 idle polls would
-   * otherwise make 64 claim transactions a second).
+   * otherwise make 64 claim transactions a second; single-node: {@link #LOCAL_STORE_POLL}).
    */
   public Optional<Claimed> next(Agent agent, Duration wait) {
     long deadline = System.nanoTime() + Math.min(wait.toNanos(), MAX_POLL_WAIT.toNanos());
@@ -527,7 +538,7 @@ public final class AgentService {
     while (true) {
       long generation = signal.generation();
       if (look) {
-        storeLookDue.set(System.nanoTime() + STORE_POLL.toNanos());
+        storeLookDue.set(System.nanoTime() + storePoll.toNanos());
         Optional<Claimed> c = tryClaim(agent);
         if (c.isPresent()) {
           return c;
@@ -538,7 +549,7 @@ public final class AgentService {
         return Optional.empty();
       }
       try {
-        signal.await(generation, Math.min(left / 1_000_000, STORE_POLL.toMillis()));
+        signal.await(generation, Math.min(left / 1_000_000, storePoll.toMillis()));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return Optional.empty();
@@ -750,7 +761,8 @@ public final class AgentService {
 
   /**
    * Waits for the job's answer: handed over in-process by the result route of this replica, or
-   * found in the store (answered through another replica) at the latest every {@link #STORE_POLL}.
+   * found in the store (answered through another replica) at the latest every {@link #STORE_POLL}
+   * (single-node: {@link #LOCAL_STORE_POLL}).
    */
   private SecretValue await(
       String id,
@@ -799,7 +811,7 @@ public final class AgentService {
                 + pool);
       }
       try {
-        waiter.await(generation, Math.min(left / 1_000_000, STORE_POLL.toMillis()));
+        waiter.await(generation, Math.min(left / 1_000_000, storePoll.toMillis()));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new SightlineException("INTERRUPTED", 503, null, "interrupted waiting for an agent");

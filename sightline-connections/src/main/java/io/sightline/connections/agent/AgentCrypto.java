@@ -73,18 +73,6 @@ public final class AgentCrypto {
     }
   }
 
-  /** A new single EC key for encryption (the server's per-claim result key). */
-  public static ECKey newEncryptionKey() {
-    try {
-      return new ECKeyGenerator(Curve.P_256)
-          .keyUse(KeyUse.ENCRYPTION)
-          .keyID(ENCRYPTION_KID)
-          .generate();
-    } catch (JOSEException e) {
-      throw new IllegalStateException("cannot generate an EC key", e);
-    }
-  }
-
   public static ECKey signingKey(JWKSet keys) {
     return (ECKey) keys.getKeyByKeyId(SIGNING_KID);
   }

@@ -645,24 +645,24 @@ public final class AgentService {
           "MISSING_FIELD", "result", "result is the JWE of the job's answer");
     }
     int attempt = claimOf(resultJwe);
+    // The update names the agent, so it only takes an answer to this agent's own claim (its
+    // pool's job); the job is read only to say why an answer was not taken.
     boolean ok =
         store.transact(
-            tx -> {
-              Optional<Job> j = tx.agents().job(jobId);
-              if (j.isEmpty() || !agent.pool().equals(j.get().pool())) {
-                throw SightlineException.notFound(
-                    "JOB_NOT_FOUND", "no job " + jobId + " for this agent");
-              }
-              return tx.agents()
-                  .complete(
-                      jobId,
-                      agent.id(),
-                      attempt,
-                      true,
-                      resultJwe.getBytes(StandardCharsets.US_ASCII),
-                      null);
-            });
+            tx ->
+                tx.agents()
+                    .complete(
+                        jobId,
+                        agent.id(),
+                        attempt,
+                        true,
+                        resultJwe.getBytes(StandardCharsets.US_ASCII),
+                        null));
     if (!ok) {
+      Optional<Job> j = store.transact(tx -> tx.agents().job(jobId));
+      if (j.isEmpty() || !agent.pool().equals(j.get().pool())) {
+        throw SightlineException.notFound("JOB_NOT_FOUND", "no job " + jobId + " for this agent");
+      }
       log.info(
           "job {}: result of agent {} ignored (its claim lapsed; another agent took it)",
           jobId,

@@ -244,7 +244,23 @@ final class JdbiAgents implements Agents {
         .bind("now", Sql.instant(now))
         .bind("exp", Sql.instant(j.expiresAt()))
         .execute();
-    return job(j.id()).orElseThrow();
+    return new Job(
+        j.id(),
+        j.pool(),
+        j.kind(),
+        j.idempotencyKey(),
+        JobState.QUEUED,
+        0,
+        j.maxAttempts(),
+        null,
+        null,
+        j.sealedPayload(),
+        null,
+        null,
+        null,
+        now,
+        now,
+        Sql.millis(j.expiresAt()));
   }
 
   @Override

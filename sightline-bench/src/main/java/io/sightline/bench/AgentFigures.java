@@ -99,8 +99,19 @@ final class AgentFigures {
         LeaseFigures.runClosed(8, warm, direct, pool);
         LeaseFigures.runClosed(8, warm, viaAgent, pool);
         int seconds = ctx.quick() ? 2 : 10;
+        long[] pids = {server.pid(), agent.pid()};
+        // What the server and the agent burn while no lease is asked for (16 waiting polls).
+        double idle0 = cpuMillis(pids);
+        long idleStart = System.nanoTime();
+        Thread.sleep(ctx.quick() ? 500 : 3000);
+        double idlePerSecond = (cpuMillis(pids) - idle0) / ((System.nanoTime() - idleStart) / 1e9);
+        String loadBefore = KubeloginFigures.loadAverage();
+        double cpu0 = cpuMillis(pids);
         LeaseFigures.Phase serialDirect = LeaseFigures.runClosed(1, seconds, direct, pool);
+        double cpu1 = cpuMillis(pids);
         LeaseFigures.Phase serialAgent = LeaseFigures.runClosed(1, seconds, viaAgent, pool);
+        double cpu2 = cpuMillis(pids);
+        String loadSerial = KubeloginFigures.loadAverage();
         Stats d = LeaseFigures.stats(serialDirect.latencies());
         Stats a = LeaseFigures.stats(serialAgent.latencies());
         double overhead = a.median() - d.median();
@@ -116,11 +127,17 @@ final class AgentFigures {
                 .with("direct_p99_ms", round(d.p99()))
                 .with("agent_p99_ms", round(a.p99()))
                 .with("samples", a.count())
+                .with("direct_cpu_ms_per_lease", perLease(cpu1 - cpu0, serialDirect))
+                .with("agent_cpu_ms_per_lease", perLease(cpu2 - cpu1, serialAgent))
+                .with("idle_cpu_ms_per_s", round(idlePerSecond))
+                .with("load_average", loadBefore + "→" + loadSerial)
                 .with("errors", serialDirect.errors() + serialAgent.errors())
                 .with("first_error", String.valueOf(serialAgent.firstError())));
 
+        double cpu3 = cpuMillis(pids);
         LeaseFigures.Phase sustained =
             LeaseFigures.runClosed(16, ctx.quick() ? 2 : 15, viaAgent, pool);
+        double cpu4 = cpuMillis(pids);
         Stats s = LeaseFigures.stats(sustained.latencies());
         out.add(
             Result.of(
@@ -133,7 +150,9 @@ final class AgentFigures {
                 .with("p99_ms", round(s.p99()))
                 .with("errors", sustained.errors())
                 .with("first_error", String.valueOf(sustained.firstError()))
-                .with("agent_pollers", 16));
+                .with("agent_pollers", 16)
+                .with("cpu_ms_per_lease", perLease(cpu4 - cpu3, sustained))
+                .with("load_average", loadSerial + "→" + KubeloginFigures.loadAverage()));
       } finally {
         pool.shutdownNow();
         if (agent != null) {
@@ -143,6 +162,30 @@ final class AgentFigures {
       }
     }
     return out;
+  }
+
+  /**
+   * CPU time (user + system) the server and agent processes used so far, in ms, from /proc (the
+   * launcher execs java, so the process is the JVM); -1 where /proc is missing.
+   */
+  static double cpuMillis(long[] pids) {
+    double total = 0;
+    for (long pid : pids) {
+      try {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // fields 14 and 15 of stat (utime, stime) are 12 and 13 after the command name
+        total += (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0; // USER_HZ = 100
+      } catch (java.io.IOException | RuntimeException e) {
+        return -1;
+      }
+    }
+    return total;
+  }
+
+  private static double perLease(double cpuMillis, LeaseFigures.Phase phase) {
+    int n = phase.latencies().size() + phase.errors();
+    return cpuMillis < 0 || n == 0 ? -1 : round(cpuMillis / n);
   }
 
   private static double round(double v) {

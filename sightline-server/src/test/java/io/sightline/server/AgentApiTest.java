@@ -18,6 +18,7 @@ import io.sightline.connections.agent.AgentClient;
 import io.sightline.connections.agent.AgentCrypto;
 import io.sightline.connections.agent.AgentIdentity;
 import io.sightline.connections.agent.AgentWorker;
+import io.sightline.connections.agent.JobCodec;
 import io.sightline.kubernetes.ClusterAccess;
 import io.sightline.kubernetes.EgressPolicy;
 import io.sightline.kubernetes.ProbeOptions;
@@ -40,7 +41,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -587,7 +591,11 @@ class AgentApiTest {
     assertThat(job.status()).as("%s", job).isEqualTo(200);
     assertThat(job.body()).doesNotContain(kube.adminToken());
     String plain =
-        AgentCrypto.decrypt(job.json().get("payload").asText(), AgentCrypto.encryptionKey(keys))
+        AgentCrypto.openJob(
+                job.json().get("payload").asText(),
+                job.json().get("payloadKey").asText(),
+                AgentCrypto.encryptionKey(keys),
+                new HashMap<>())
             .reveal();
     assertThat(plain).contains(kube.adminToken());
     assertThat(jobStates()).containsExactly("running");
@@ -597,6 +605,149 @@ class AgentApiTest {
     org.awaitility.Awaitility.await()
         .atMost(Duration.ofSeconds(20))
         .untilAsserted(() -> assertThat(jobStates()).containsExactly("done"));
+  }
+
+  @Test
+  @DisplayName(
+      "the answer to a result hands over the pool's next job under the same channel key; a stale"
+          + " answer is refused and an answer under a wrong key fails the job's caller")
+  void resultAnswersCarryTheNextJob() throws Exception {
+    String token = registrationToken("wire");
+    JWKSet keys = AgentCrypto.newKeys();
+    Harness.Response reg =
+        h.post(
+            "/api/v1/agent/register",
+            null,
+            "{\"registrationToken\":\""
+                + token
+                + "\",\"pool\":\"wire\",\"name\":\"by-hand\",\"publicKeys\":"
+                + keys.toPublicJWKSet()
+                + "}");
+    assertThat(reg.status()).as("%s", reg).isEqualTo(200);
+    String agentId = reg.json().get("agentId").asText();
+    String probeBody =
+        azureBody("p", "wire", "web")
+            .put("authorizationType", "Kubeconfig")
+            .toString()
+            .replace("adminKubeconfig", "kubeconfig")
+            .replace(",\"namespaces\":[\"web\"],\"createNamespace\":true", "");
+    CompletableFuture<Harness.Response> first = probeAsync(probeBody);
+    CompletableFuture<Harness.Response> second = probeAsync(probeBody);
+
+    Harness.Response job1 = agentCall(keys, agentId, "/api/v1/agent/jobs/next", "?wait=10", "{}");
+    assertThat(job1.status()).as("%s", job1).isEqualTo(200);
+    assertThat(job1.json().get("claim").asInt()).isEqualTo(1);
+    assertThat(job1.body()).doesNotContain(kube.adminToken());
+    Map<String, byte[]> channelKeys = new HashMap<>();
+    var plain1 =
+        AgentCrypto.openJob(
+            job1.json().get("payload").asText(),
+            job1.json().get("payloadKey").asText(),
+            AgentCrypto.encryptionKey(keys),
+            channelKeys);
+    assertThat(plain1.reveal()).contains(kube.adminToken());
+    assertThat(channelKeys).hasSize(1);
+
+    // Answer the first job with an error by hand, and take the next job in the same call.
+    String id1 = job1.json().get("id").asText();
+    String answer1 =
+        AgentCrypto.encryptDirect(
+            JobCodec.error(
+                new io.sightline.core.SightlineException(
+                    "BY_HAND", 502, null, "answered by hand over the wire")),
+            JobCodec.resultKey(plain1),
+            "claim-1");
+    Harness.Response job2 =
+        agentCall(
+            keys,
+            agentId,
+            "/api/v1/agent/jobs/" + id1 + "/result",
+            "?wait=10",
+            "{\"result\":\"" + answer1 + "\"}");
+    assertThat(job2.status()).as("%s", job2).isEqualTo(200);
+    String id2 = job2.json().get("id").asText();
+    assertThat(id2).isNotEqualTo(id1);
+    assertThat(job2.json().get("payloadKey").asText())
+        .as("one channel key for the agent")
+        .isEqualTo(job1.json().get("payloadKey").asText());
+    // The channel key opened once opens the next job without the agent's key.
+    var plain2 = AgentCrypto.openJob(job2.json().get("payload").asText(), null, null, channelKeys);
+    assertThat(plain2.reveal()).contains(kube.adminToken());
+    Harness.Response firstProbe = first.get(30, TimeUnit.SECONDS);
+    Harness.Response byHand =
+        firstProbe.body().contains("answered by hand")
+            ? firstProbe
+            : second.get(30, TimeUnit.SECONDS);
+    assertThat(byHand.body()).contains("answered by hand over the wire");
+
+    // The first job was answered: answering it again is refused.
+    Harness.Response stale =
+        agentCall(
+            keys,
+            agentId,
+            "/api/v1/agent/jobs/" + id1 + "/result",
+            "",
+            "{\"result\":\"" + answer1 + "\"}");
+    assertThat(stale.status()).as("%s", stale).isEqualTo(409);
+    assertThat(stale.json().get("code").asText()).isEqualTo("JOB_NOT_CLAIMED");
+    // A wait out of range is a 400 naming the parameter, and the result is not taken.
+    Harness.Response badWait =
+        agentCall(
+            keys,
+            agentId,
+            "/api/v1/agent/jobs/" + id2 + "/result",
+            "?wait=99",
+            "{\"result\":\"" + answer1 + "\"}");
+    assertThat(badWait.status()).as("%s", badWait).isEqualTo(400);
+    assertThat(badWait.body()).contains("wait");
+
+    // An answer under another key than the job's is stored but unreadable: its caller fails.
+    String wrong =
+        AgentCrypto.encryptDirect(
+            JobCodec.error(new io.sightline.core.SightlineException("X", 502, null, "x")),
+            AgentCrypto.newResultKey(),
+            "claim-1");
+    Harness.Response taken =
+        agentCall(
+            keys,
+            agentId,
+            "/api/v1/agent/jobs/" + id2 + "/result",
+            "",
+            "{\"result\":\"" + wrong + "\"}");
+    assertThat(taken.status()).as("%s", taken).isEqualTo(204);
+    Harness.Response other = byHand == firstProbe ? second.get(30, TimeUnit.SECONDS) : firstProbe;
+    assertThat(other.json().get("ok").asBoolean()).as("%s", other).isFalse();
+    assertThat(other.body()).contains("unreadable").doesNotContain(kube.adminToken());
+  }
+
+  private CompletableFuture<Harness.Response> probeAsync(String body) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return h.post("/api/v1/connections/probe?timeout=20s", creator, body);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+  }
+
+  private Harness.Response agentCall(
+      JWKSet keys, String agentId, String path, String query, String body) throws Exception {
+    String proof =
+        AgentCrypto.proof(
+            AgentCrypto.signingKey(keys),
+            agentId,
+            h.server.url(),
+            "POST",
+            path,
+            Duration.ofSeconds(30));
+    return h.send(
+        h.req(path + query, null)
+            .timeout(Duration.ofSeconds(30))
+            .header("Authorization", "Agent-Proof " + proof)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build());
   }
 
   private List<String> jobStates() {

@@ -7,8 +7,8 @@ import java.util.Optional;
 /**
  * Agents (issue 9): pools, one-time registration tokens (kept as SHA-256 only), the registered
  * agents (public key, enabled, last seen) and the jobs queued for a pool. A job's payload is stored
- * sealed (the caller seals it with the transaction's {@link Sealer}); its result is a JWE to a
- * per-claim key whose private half is sealed as well, so no secret is kept in clear.
+ * sealed (the caller seals it with the transaction's {@link Sealer}); its result is a JWE under a
+ * key that is kept inside the sealed payload, so no secret is kept in clear.
  */
 public interface Agents {
 
@@ -125,7 +125,8 @@ public interface Agents {
    * queued one, or a running one whose claim lapsed before {@code now} (its agent died). A job
    * whose attempts are used up fails instead; expired jobs fail too.
    *
-   * @param sealedResultKey the sealed private key the agent's result will be encrypted to
+   * @param sealedResultKey a sealed key the agent's result will be encrypted to, or null (today's
+   *     servers put the result key inside the sealed payload and pass null)
    */
   Optional<Job> claim(
       String pool, String agentId, Instant now, Instant claimUntil, byte[] sealedResultKey);

@@ -2,6 +2,7 @@ package io.sightline.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.sightline.core.AuditEvent;
 import io.sightline.core.Role;
@@ -1779,6 +1780,74 @@ abstract class StoreContract {
             reopened.transact((StoreTx tx) -> tx.agents().purge(clock.instant().minusSeconds(60))))
         .isEqualTo(1);
     assertThat(reopened.transact((StoreTx tx) -> tx.agents().job("j1"))).isEmpty();
+  }
+
+  @Test
+  @DisplayName(
+      "a claim takes the oldest queued or lapsed job of its pool, never a finished one or one"
+          + " whose claim is live; a heartbeat extends only its agent's running jobs")
+  void claimsSkipFinishedAndLiveJobs() throws Exception {
+    Store store = open(freshConfig(), keyA);
+    byte[] p = {1};
+    for (int i = 0; i < 5; i++) {
+      String id = "done-" + i;
+      store.transact(
+          (StoreTx tx) ->
+              tx.agents()
+                  .enqueue(new Agents.NewJob(id, "pool", "mint", null, p, 3, T0.plusSeconds(600))));
+      store.transact((StoreTx tx) -> tx.agents().claim("pool", "a0", T0, T0.plusSeconds(30), null));
+      store.transact((StoreTx tx) -> tx.agents().complete(id, "a0", 1, true, p, null));
+    }
+    assertThat(store.transact((StoreTx tx) -> tx.agents().claimable("pool", T0))).isFalse();
+    store.transact(
+        (StoreTx tx) ->
+            tx.agents()
+                .enqueue(
+                    new Agents.NewJob("live", "pool", "mint", null, p, 3, T0.plusSeconds(600))));
+    assertThat(
+            store.transact(
+                (StoreTx tx) -> tx.agents().claim("pool", "a1", T0, T0.plusSeconds(30), null)))
+        .hasValueSatisfying(j -> assertThat(j.id()).isEqualTo("live"));
+    clock.advance(Duration.ofMillis(5));
+    store.transact(
+        (StoreTx tx) ->
+            tx.agents()
+                .enqueue(
+                    new Agents.NewJob("lapses", "pool", "mint", null, p, 3, T0.plusSeconds(600))));
+    assertThat(
+            store.transact(
+                (StoreTx tx) -> tx.agents().claim("pool", "a2", T0, T0.plusSeconds(5), null)))
+        .hasValueSatisfying(j -> assertThat(j.id()).isEqualTo("lapses"));
+    clock.advance(Duration.ofMillis(5));
+    store.transact(
+        (StoreTx tx) ->
+            tx.agents()
+                .enqueue(
+                    new Agents.NewJob("queued", "pool", "mint", null, p, 3, T0.plusSeconds(600))));
+    assertThat(store.transact((StoreTx tx) -> tx.agents().claimable("other", T0))).isFalse();
+
+    // a1's heartbeat extends "live" only; a2's claim of "lapses" runs out at T0+5 s.
+    assertThat(store.transact((StoreTx tx) -> tx.agents().extendClaims("a1", T0.plusSeconds(60))))
+        .isEqualTo(1);
+    Instant later = T0.plusSeconds(10);
+    List<Agents.Job> taken = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      taken.add(
+          store
+              .transact(
+                  (StoreTx tx) ->
+                      tx.agents().claim("pool", "a3", later, later.plusSeconds(30), null))
+              .orElseThrow());
+    }
+    assertThat(taken)
+        .extracting(Agents.Job::id, Agents.Job::attempts)
+        .containsExactlyInAnyOrder(tuple("lapses", 2), tuple("queued", 1));
+    assertThat(
+            store.transact(
+                (StoreTx tx) ->
+                    tx.agents().claim("pool", "a3", later, later.plusSeconds(30), null)))
+        .as("live is still claimed by a1, the rest are finished")
+        .isEmpty();
   }
 
   @Test

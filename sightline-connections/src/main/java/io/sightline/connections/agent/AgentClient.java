@@ -3,7 +3,6 @@ package io.sightline.connections.agent;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import io.sightline.core.SecretValue;
 import io.sightline.core.SightlineException;
@@ -21,6 +20,7 @@ import java.text.ParseException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -30,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * The agent's side of the wire (issue 9), outbound only: registers once with a one-time
  * registration token (its key pair is generated here and the private keys written to the state
  * directory, mode 0600), then long-polls the server for jobs with a bounded wait, runs each with
- * {@link AgentWorker}, posts the result encrypted to the per-claim key the server gave, and sends
- * heartbeats. Every call carries a fresh proof signed by the agent's key. On errors it reconnects
- * with exponential backoff and jitter.
+ * {@link AgentWorker}, posts the result encrypted under the result key inside the job (the answer
+ * to that post hands over the pool's next job), and sends heartbeats. Every call carries a fresh
+ * proof signed by the agent's key. On errors it reconnects with exponential backoff and jitter.
  */
 public final class AgentClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentClient.class);
@@ -67,10 +67,21 @@ public final class AgentClient implements AutoCloseable {
   private volatile String agentId;
   private volatile JWKSet keys;
 
+  /** Channel keys the server sent (decrypted once each), by key id. */
+  private final Map<String, byte[]> channelKeys = new java.util.concurrent.ConcurrentHashMap<>();
+
   public AgentClient(Settings settings, AgentWorker worker) {
     this.settings = settings;
     this.worker = worker;
-    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    // HTTP/1.1: on http:// URLs the client's default (HTTP/2) would offer an h2c upgrade that the
+    // server ignores; keep-alive connections are reused either way. (A same-thread executor would
+    // save two thread switches per call, but would also run TLS work on the selector thread; not
+    // done until it is measured against an HTTPS server.)
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
     String s = settings.server().toString();
     this.audience = s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
   }
@@ -238,45 +249,72 @@ public final class AgentClient implements AutoCloseable {
             "{}",
             proof("POST", "/api/v1/agent/jobs/next"),
             settings.pollWait().plusSeconds(15));
+    JsonNode job = jobOf(r, "poll");
+    while (job != null && !closed.get()) {
+      job = runAndAnswer(job);
+    }
+  }
+
+  /** The job a poll (or a result's answer) handed over, or null (204: none came in time). */
+  private static JsonNode jobOf(HttpResponse<String> r, String what) throws IOException {
     if (r.statusCode() == 204) {
-      return;
+      return null;
     }
     if (r.statusCode() != 200) {
-      throw refused("poll", r);
+      throw refused(what, r);
     }
-    JsonNode job = JSON.readTree(r.body());
+    return JSON.readTree(r.body());
+  }
+
+  /**
+   * Runs a job and posts its result; the same call waits for the pool's next job, which the server
+   * hands over in the answer (one request and one proof per job instead of two). Answers that next
+   * job, or null.
+   */
+  private JsonNode runAndAnswer(JsonNode job) throws IOException, InterruptedException {
     String jobId = job.path("id").asText();
     log.info("job {} ({}) taken", jobId, job.path("kind").asText());
-    SecretValue result;
+    SecretValue plaintext;
+    byte[] resultKey;
     try {
-      SecretValue plaintext =
-          AgentCrypto.decrypt(job.path("payload").asText(), AgentCrypto.encryptionKey(keys));
-      result = worker.run(jobId, plaintext);
+      plaintext =
+          AgentCrypto.openJob(
+              job.path("payload").asText(),
+              job.path("payloadKey").asText(null),
+              AgentCrypto.encryptionKey(keys),
+              channelKeys);
+      resultKey = JobCodec.resultKey(plaintext);
     } catch (IllegalArgumentException e) {
-      result =
-          JobCodec.error(
-              new SightlineException(
-                  "AGENT_JOB_UNREADABLE", 502, null, "the agent cannot decrypt job " + jobId));
+      // Without the job's result key no answer can be sent: the claim lapses and the job fails
+      // after its attempts (AGENT_LOST), which the server's log explains.
+      log.warn(
+          "job {}: the agent cannot read it ({}): is the server of another Sightline version?",
+          jobId,
+          e.getMessage());
+      return null;
     }
+    SecretValue result = worker.run(jobId, plaintext);
     if (closed.get()) {
       log.info("job {} abandoned: the agent is stopping (another agent will take it)", jobId);
-      return;
-    }
-    ECKey resultKey;
-    try {
-      resultKey = ECKey.parse(job.path("resultKey").toString());
-    } catch (ParseException e) {
-      throw new IOException("the server gave no valid result key for job " + jobId);
+      return null;
     }
     ObjectNode body = JSON.createObjectNode();
-    body.put("result", AgentCrypto.encrypt(result, resultKey));
+    body.put(
+        "result",
+        AgentCrypto.encryptDirect(result, resultKey, "claim-" + job.path("claim").asInt()));
     String resultPath = "/api/v1/agent/jobs/" + jobId + "/result";
     HttpResponse<String> done =
         send(
-            "POST", resultPath, body.toString(), proof("POST", resultPath), Duration.ofSeconds(30));
-    if (done.statusCode() != 204 && done.statusCode() != 200) {
-      log.warn("job {}: the server did not take the result ({})", jobId, done.statusCode());
+            "POST",
+            resultPath + "?wait=" + settings.pollWait().toSeconds(),
+            body.toString(),
+            proof("POST", resultPath),
+            settings.pollWait().plusSeconds(15));
+    if (done.statusCode() == 200 || done.statusCode() == 204) {
+      return jobOf(done, "result");
     }
+    log.warn("job {}: the server did not take the result ({})", jobId, describe(done));
+    return null;
   }
 
   private void heartbeatLoop() {

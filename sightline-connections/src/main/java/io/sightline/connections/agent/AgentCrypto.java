@@ -9,6 +9,8 @@ import com.nimbusds.jose.JWEObject;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.Payload;
+import com.nimbusds.jose.crypto.DirectDecrypter;
+import com.nimbusds.jose.crypto.DirectEncrypter;
 import com.nimbusds.jose.crypto.ECDHDecrypter;
 import com.nimbusds.jose.crypto.ECDHEncrypter;
 import com.nimbusds.jose.crypto.ECDSASigner;
@@ -16,6 +18,7 @@ import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.OctetSequenceKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -27,11 +30,18 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The agent's cryptography, from nimbus-jose-jwt: an EC P-256 key pair for signing proofs (ES256
  * JWS) and one for receiving secrets (JWE, ECDH-ES+A256KW with A256GCM, authenticated encryption).
  * The private keys stay on the agent host; the server keeps the public JWK set only.
+ *
+ * <p>Per job no EC operation is needed beyond the proof: a job travels as a JWE ({@code dir},
+ * A256GCM) under a <em>channel key</em>, a random 256-bit key the server holds in memory for one
+ * agent (at most 10 minutes) and sends along encrypted to that agent's key (ECDH-ES+A256KW), which
+ * the agent decrypts once per channel key; the answer travels back as a JWE ({@code dir}, A256GCM)
+ * under a random 256-bit key the server put inside the job itself.
  */
 public final class AgentCrypto {
   /** The proof's JOSE type, so a proof cannot be confused with another JWT. */
@@ -63,18 +73,6 @@ public final class AgentCrypto {
     }
   }
 
-  /** A new single EC key for encryption (the server's per-claim result key). */
-  public static ECKey newEncryptionKey() {
-    try {
-      return new ECKeyGenerator(Curve.P_256)
-          .keyUse(KeyUse.ENCRYPTION)
-          .keyID(ENCRYPTION_KID)
-          .generate();
-    } catch (JOSEException e) {
-      throw new IllegalStateException("cannot generate an EC key", e);
-    }
-  }
-
   public static ECKey signingKey(JWKSet keys) {
     return (ECKey) keys.getKeyByKeyId(SIGNING_KID);
   }
@@ -96,6 +94,97 @@ public final class AgentCrypto {
     } catch (ParseException e) {
       throw new IllegalArgumentException("not a JWK set: " + e.getMessage(), e);
     }
+  }
+
+  /** Bytes of a job's result key and of a channel key (AES-256). */
+  public static final int RESULT_KEY_BYTES = 32;
+
+  /** A fresh random result key (the server's, one per job). */
+  public static byte[] newResultKey() {
+    byte[] k = new byte[RESULT_KEY_BYTES];
+    RANDOM.nextBytes(k);
+    return k;
+  }
+
+  /**
+   * Encrypts under a 256-bit key (JWE {@code dir}, A256GCM): a job's answer under the job's result
+   * key ({@code kid} names the claim it answers), a job under a channel key ({@code kid} its id).
+   * The protected header, {@code kid} included, is authenticated with the ciphertext.
+   */
+  public static String encryptDirect(SecretValue plaintext, byte[] resultKey, String kid) {
+    JWEObject jwe =
+        new JWEObject(
+            new JWEHeader.Builder(JWEAlgorithm.DIR, EncryptionMethod.A256GCM).keyID(kid).build(),
+            new Payload(plaintext.reveal()));
+    try {
+      jwe.encrypt(new DirectEncrypter(resultKey));
+    } catch (JOSEException e) {
+      throw new IllegalStateException("cannot encrypt under a direct key", e);
+    }
+    return jwe.serialize();
+  }
+
+  /**
+   * Decrypts an answer made by {@link #encryptResult}.
+   *
+   * @throws IllegalArgumentException when it is not such a JWE or was not made with this key
+   */
+  public static SecretValue decryptDirect(String jwe, byte[] resultKey) {
+    try {
+      JWEObject o = JWEObject.parse(jwe);
+      if (!JWEAlgorithm.DIR.equals(o.getHeader().getAlgorithm())
+          || !EncryptionMethod.A256GCM.equals(o.getHeader().getEncryptionMethod())) {
+        throw new IllegalArgumentException(
+            "unexpected JWE algorithms " + o.getHeader().getAlgorithm());
+      }
+      o.decrypt(new DirectDecrypter(resultKey));
+      return SecretValue.of(o.getPayload().toString());
+    } catch (ParseException | JOSEException e) {
+      throw new IllegalArgumentException("cannot decrypt: " + e.getMessage(), e);
+    }
+  }
+
+  /** A fresh channel key: 256 random bits and a random key id. */
+  public static OctetSequenceKey newChannelKey() {
+    return new OctetSequenceKey.Builder(newResultKey()).keyID("ch-" + randomId()).build();
+  }
+
+  /**
+   * Opens a job's payload: a JWE ({@code dir}) under a channel key, which {@code payloadKey}
+   * carries encrypted to the agent's key; channel keys already opened are taken from {@code
+   * channelKeys} (by key id) and new ones added to it.
+   *
+   * @throws IllegalArgumentException when the payload or its key cannot be decrypted
+   */
+  public static SecretValue openJob(
+      String payload, String payloadKey, ECKey recipient, Map<String, byte[]> channelKeys) {
+    String kid;
+    try {
+      kid = JWEObject.parse(payload).getHeader().getKeyID();
+    } catch (ParseException e) {
+      throw new IllegalArgumentException("the job is not a JWE", e);
+    }
+    byte[] key = kid == null ? null : channelKeys.get(kid);
+    if (key == null) {
+      if (payloadKey == null || payloadKey.isBlank()) {
+        throw new IllegalArgumentException("the job came without its payloadKey");
+      }
+      OctetSequenceKey ch;
+      try {
+        ch = OctetSequenceKey.parse(decrypt(payloadKey, recipient).reveal());
+      } catch (ParseException e) {
+        throw new IllegalArgumentException("the payloadKey holds no key", e);
+      }
+      if (ch.getKeyID() == null || !ch.getKeyID().equals(kid)) {
+        throw new IllegalArgumentException("the payloadKey is not the key of this job");
+      }
+      key = ch.toByteArray();
+      if (channelKeys.size() > 16) {
+        channelKeys.clear();
+      }
+      channelKeys.put(kid, key);
+    }
+    return decryptDirect(payload, key);
   }
 
   /** A random id (for proof {@code jti}s). */

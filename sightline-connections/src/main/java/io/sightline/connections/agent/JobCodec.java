@@ -116,6 +116,38 @@ public final class JobCodec {
     return SecretValue.of(out.toString());
   }
 
+  /**
+   * The job with the key its answer is to be encrypted under ({@link AgentCrypto#encryptResult});
+   * the key travels and is stored only inside the job, which is itself encrypted or sealed.
+   */
+  public static SecretValue withResultKey(SecretValue job, byte[] resultKey) {
+    JsonNode n = tree(job);
+    if (!(n instanceof ObjectNode o)) {
+      throw new IllegalArgumentException("a job is a JSON object");
+    }
+    o.put("resultKey", java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(resultKey));
+    return SecretValue.of(o.toString());
+  }
+
+  /**
+   * The job's result key.
+   *
+   * @throws IllegalArgumentException when the job carries none (or not a 256-bit one)
+   */
+  public static byte[] resultKey(SecretValue job) {
+    String k = tree(job).path("resultKey").asText("");
+    byte[] key;
+    try {
+      key = java.util.Base64.getUrlDecoder().decode(k);
+    } catch (IllegalArgumentException e) {
+      key = new byte[0];
+    }
+    if (key.length != AgentCrypto.RESULT_KEY_BYTES) {
+      throw new IllegalArgumentException("the job carries no result key");
+    }
+    return key;
+  }
+
   public static Job readJob(SecretValue json) {
     JsonNode n = tree(json);
     return new Job(

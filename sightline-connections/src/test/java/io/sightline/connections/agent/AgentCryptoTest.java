@@ -47,6 +47,69 @@ class AgentCryptoTest {
   }
 
   @Test
+  @DisplayName(
+      "a job under a channel key opens with the agent's key once, then from the agent's cache;"
+          + " another agent's key and a mismatched channel key are refused")
+  void jobsTravelUnderAChannelKey() {
+    JWKSet keys = AgentCrypto.newKeys();
+    var channel = AgentCrypto.newChannelKey();
+    String wrapped =
+        AgentCrypto.encrypt(
+            SecretValue.of(channel.toJSONString()),
+            AgentCrypto.encryptionKey(keys.toPublicJWKSet()));
+    byte[] resultKey = AgentCrypto.newResultKey();
+    SecretValue job =
+        JobCodec.withResultKey(
+            JobCodec.revoke(
+                ClusterAccess.ofToken(
+                    "https://10.0.0.1:6443", null, SecretValue.of("minter-secret-token")),
+                false,
+                "l1",
+                "sightline-prod"),
+            resultKey);
+    String payload = AgentCrypto.encryptDirect(job, channel.toByteArray(), channel.getKeyID());
+    assertThat(payload + wrapped).doesNotContain("minter-secret-token");
+
+    java.util.Map<String, byte[]> cache = new java.util.HashMap<>();
+    SecretValue opened =
+        AgentCrypto.openJob(payload, wrapped, AgentCrypto.encryptionKey(keys), cache);
+    assertThat(JobCodec.readJob(opened).access().bearerToken().reveal())
+        .isEqualTo("minter-secret-token");
+    assertThat(JobCodec.resultKey(opened)).isEqualTo(resultKey);
+    assertThat(cache).containsOnlyKeys(channel.getKeyID());
+    assertThat(AgentCrypto.openJob(payload, null, null, cache).reveal()).isEqualTo(job.reveal());
+
+    JWKSet other = AgentCrypto.newKeys();
+    assertThatThrownBy(
+            () ->
+                AgentCrypto.openJob(
+                    payload, wrapped, AgentCrypto.encryptionKey(other), new java.util.HashMap<>()))
+        .isInstanceOf(IllegalArgumentException.class);
+    String otherChannel =
+        AgentCrypto.encrypt(
+            SecretValue.of(AgentCrypto.newChannelKey().toJSONString()),
+            AgentCrypto.encryptionKey(keys.toPublicJWKSet()));
+    assertThatThrownBy(
+            () ->
+                AgentCrypto.openJob(
+                    payload,
+                    otherChannel,
+                    AgentCrypto.encryptionKey(keys),
+                    new java.util.HashMap<>()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not the key of this job");
+
+    // The answer goes back under the job's result key, naming its claim; no other key opens it.
+    String answer =
+        AgentCrypto.encryptDirect(SecretValue.of("{\"ok\":true}"), resultKey, "claim-2");
+    assertThat(AgentCrypto.decryptDirect(answer, resultKey).reveal()).isEqualTo("{\"ok\":true}");
+    assertThatThrownBy(() -> AgentCrypto.decryptDirect(answer, AgentCrypto.newResultKey()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> JobCodec.resultKey(JobCodec.ok(JobCodec.revoked(true))))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   @DisplayName("a proof is an ES256 JWS for one call, at most 60 s long")
   void proofsAreShortAndBound() throws Exception {
     JWKSet keys = AgentCrypto.newKeys();

@@ -1,7 +1,6 @@
 package io.sightline.server.agents;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
@@ -36,6 +35,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,11 +44,11 @@ import org.slf4j.LoggerFactory;
  * The server's side of agents (issue 9): registration tokens, registration, proof checks, the job
  * queue and its long-poll, results. Jobs live in the store (a restart or another replica loses
  * none); waiting pollers and callers are woken in-process at once and look at the store again every
- * {@link #STORE_POLL} for work queued or finished on other replicas.
+ * {@link #STORE_POLL} for work queued or finished on other replicas (with the embedded single-node
+ * store there are none: every {@link #LOCAL_STORE_POLL}, for claims that lapsed).
  */
 public final class AgentService {
   private static final Logger log = LoggerFactory.getLogger(AgentService.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 
@@ -64,29 +64,40 @@ public final class AgentService {
 
   public static final Duration MAX_POLL_WAIT = Duration.ofSeconds(25);
   static final Duration STORE_POLL = Duration.ofMillis(250);
+
+  /**
+   * How often a single-node server looks at the store while waiting: every job is queued and
+   * answered in this process and wakes its poll or caller in-process, so the look only finds claims
+   * that lapsed (an agent died; claims last 30 s) and jobs failed by a claim.
+   */
+  static final Duration LOCAL_STORE_POLL = Duration.ofSeconds(2);
+
   private static final Duration CLOCK_SKEW = Duration.ofSeconds(5);
   private static final int MAX_ATTEMPTS = 3;
 
   /** A registration token as issued: the token itself is shown once. */
   public record IssuedToken(String id, String pool, SecretValue token, Instant expiresAt) {}
 
-  /** A job handed to an agent: the payload encrypted to it and the key to encrypt the answer to. */
+  /**
+   * A job handed to an agent: the payload encrypted to it (with the key to encrypt the answer under
+   * inside) and the claim's number, which the answer names.
+   */
   public record Claimed(
-      String id, String kind, String payload, JsonNode resultKey, Instant until) {}
+      String id, String kind, String payload, String payloadKey, int claim, Instant until) {}
 
   private final Store store;
   private final Clock clock;
   private final String publicUrl;
   private final Map<String, Instant> seenJtis = new ConcurrentHashMap<>();
   private final Map<String, Signal> poolSignals = new ConcurrentHashMap<>();
-  private final Map<String, Signal> jobSignals = new ConcurrentHashMap<>();
+  private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
   private final Map<String, Instant> lastSeenWritten = new ConcurrentHashMap<>();
 
   /**
    * An in-process wake-up with a generation count, so a signal fired between a waiter's look at the
    * store and its wait is not lost.
    */
-  static final class Signal {
+  static class Signal {
     private long generation;
 
     synchronized long generation() {
@@ -110,7 +121,22 @@ public final class AgentService {
     }
   }
 
+  /**
+   * A caller waiting for its job's answer on this replica. The result route of the same replica
+   * hands the answer over in-process (after storing it), so the waiter reads nothing back from the
+   * store; answers taken by another replica are found by the waiter's store poll.
+   */
+  static final class Waiter extends Signal {
+    private volatile String result;
+
+    void deliver(String resultJwe) {
+      result = resultJwe;
+      fire(true);
+    }
+  }
+
   private volatile Duration claim = CLAIM;
+  private final Duration storePoll;
 
   /**
    * @param publicUrl the server's public URL (proof audience); null: the URL a request came to
@@ -119,6 +145,7 @@ public final class AgentService {
     this.store = store;
     this.clock = clock;
     this.publicUrl = publicUrl == null ? null : strip(publicUrl);
+    this.storePoll = store.isExternal() ? STORE_POLL : LOCAL_STORE_POLL;
   }
 
   /** Shorter claims for tests that kill an agent mid-job. */
@@ -404,6 +431,7 @@ public final class AgentService {
 
   public Agent setEnabled(String id, boolean enabled, String actor, String requestId) {
     agentCache.remove(id);
+    channels.remove(id);
     return store.transact(
         tx -> {
           if (!tx.agents().setEnabled(id, enabled)) {
@@ -425,6 +453,7 @@ public final class AgentService {
 
   public void remove(String id, String actor, String requestId) {
     agentCache.remove(id);
+    channels.remove(id);
     store.transact(
         tx -> {
           Agent a =
@@ -494,29 +523,46 @@ public final class AgentService {
 
   // ------------------------------------------------------------------ jobs (agent side)
 
-  /** Waits up to {@code wait} for a job of the agent's pool and claims it. */
+  /**
+   * Waits up to {@code wait} for a job of the agent's pool and claims it. Jobs queued on this
+   * replica wake one waiting poll in-process; for jobs queued on another replica, one poll of the
+   * pool looks at the store every {@link #STORE_POLL} (not every waiting poll: 16 idle polls would
+   * otherwise make 64 claim transactions a second; single-node: {@link #LOCAL_STORE_POLL}).
+   */
   public Optional<Claimed> next(Agent agent, Duration wait) {
     long deadline = System.nanoTime() + Math.min(wait.toNanos(), MAX_POLL_WAIT.toNanos());
     Signal signal = poolSignals.computeIfAbsent(agent.pool(), p -> new Signal());
+    AtomicLong storeLookDue = storeLooks.computeIfAbsent(agent.pool(), p -> new AtomicLong());
     markSeen(agent);
+    boolean look = true;
     while (true) {
       long generation = signal.generation();
-      Optional<Claimed> c = tryClaim(agent);
-      if (c.isPresent()) {
-        return c;
+      if (look) {
+        storeLookDue.set(System.nanoTime() + storePoll.toNanos());
+        Optional<Claimed> c = tryClaim(agent);
+        if (c.isPresent()) {
+          return c;
+        }
       }
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         return Optional.empty();
       }
       try {
-        signal.await(generation, Math.min(left / 1_000_000, STORE_POLL.toMillis()));
+        signal.await(generation, Math.min(left / 1_000_000, storePoll.toMillis()));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return Optional.empty();
       }
+      long due = storeLookDue.get();
+      look =
+          signal.generation() != generation
+              || (System.nanoTime() - due >= 0 && storeLookDue.compareAndSet(due, due + 1));
     }
   }
+
+  /** When a poll of each pool next looks at the store for work queued by another replica. */
+  private final Map<String, AtomicLong> storeLooks = new ConcurrentHashMap<>();
 
   /** Records the agent as seen, at most every 5 s (each poll would otherwise write its row). */
   private void markSeen(Agent agent) {
@@ -534,40 +580,23 @@ public final class AgentService {
   }
 
   private Optional<Claimed> tryClaim(Agent agent) {
-    Instant at = clock.instant();
-    if (!store.transact(tx -> tx.agents().claimable(agent.pool(), at))) {
-      return Optional.empty();
-    }
-    ECKey resultKey = AgentCrypto.newEncryptionKey();
     Known k = known(agent.id());
     if (k == null) {
       return Optional.empty();
     }
-    ECKey agentKey = k.encryptionKey();
-    // Sealing takes the key ring's lock: do it in its own short transaction, and keep the claim's
-    // transaction (a row lock other pollers may wait for) to the one update. The payload is
-    // opened and encrypted to the agent after the claim committed.
-    byte[] sealedKey =
-        store.sealer().seal(SecretValue.of(resultKey.toJSONString()), RESULT_KEY_CONTEXT);
+    // The claim's transaction (a row lock other pollers may wait for) is the one update: the
+    // payload is opened and encrypted to the agent after it committed.
     Instant now = clock.instant();
     Optional<Job> claimed =
         store.transact(
-            tx -> tx.agents().claim(agent.pool(), agent.id(), now, now.plus(claim), sealedKey));
+            tx -> tx.agents().claim(agent.pool(), agent.id(), now, now.plus(claim), null));
     if (claimed.isEmpty()) {
       return Optional.empty();
     }
     Job j = claimed.get();
-    // The result key names the claim: an answer to an earlier claim is refused.
-    ECKey claimKey =
-        new ECKey.Builder(resultKey.toPublicJWK()).keyID("claim-" + j.attempts()).build();
     SecretValue payload = store.sealer().open(j.sealedPayload(), payloadContext(j.id()));
-    String jwe = AgentCrypto.encrypt(payload, agentKey);
-    JsonNode publicKey;
-    try {
-      publicKey = JSON.readTree(claimKey.toJSONString());
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e);
-    }
+    Channel ch = channel(agent.id(), k.encryptionKey());
+    String jwe = AgentCrypto.encryptDirect(payload, ch.key(), ch.kid());
     log.info(
         "job {} ({}) of pool {} claimed by agent {} (attempt {})",
         j.id(),
@@ -575,10 +604,39 @@ public final class AgentService {
         j.pool(),
         agent.name(),
         j.attempts());
-    return Optional.of(new Claimed(j.id(), j.kind(), jwe, publicKey, j.claimUntil()));
+    return Optional.of(
+        new Claimed(j.id(), j.kind(), jwe, ch.wrapped(), j.attempts(), j.claimUntil()));
   }
 
-  private static final String RESULT_KEY_CONTEXT = "agent-job-result-key";
+  /**
+   * A channel key of one agent: jobs are encrypted under it (JWE dir, A256GCM), and it travels
+   * along encrypted to the agent's key ({@code wrapped}, ECDH-ES+A256KW), which the agent decrypts
+   * once. Kept in memory only, for at most {@link #CHANNEL_LIFETIME} or {@link #CHANNEL_USES} jobs.
+   */
+  private record Channel(String kid, byte[] key, String wrapped, long createdAt, AtomicLong uses) {}
+
+  static final Duration CHANNEL_LIFETIME = Duration.ofMinutes(10);
+  static final long CHANNEL_USES = 100_000;
+
+  private final Map<String, Channel> channels = new ConcurrentHashMap<>();
+
+  private Channel channel(String agentId, ECKey agentKey) {
+    Channel ch = channels.get(agentId);
+    if (ch == null
+        || System.nanoTime() - ch.createdAt() > CHANNEL_LIFETIME.toNanos()
+        || ch.uses().incrementAndGet() > CHANNEL_USES) {
+      com.nimbusds.jose.jwk.OctetSequenceKey k = AgentCrypto.newChannelKey();
+      ch =
+          new Channel(
+              k.getKeyID(),
+              k.toByteArray(),
+              AgentCrypto.encrypt(SecretValue.of(k.toJSONString()), agentKey),
+              System.nanoTime(),
+              new AtomicLong());
+      channels.put(agentId, ch);
+    }
+    return ch;
+  }
 
   /** Takes an agent's result (a JWE to the claim's key, stored as it came). */
   public void complete(Agent agent, String jobId, String resultJwe) {
@@ -587,24 +645,24 @@ public final class AgentService {
           "MISSING_FIELD", "result", "result is the JWE of the job's answer");
     }
     int attempt = claimOf(resultJwe);
+    // The update names the agent, so it only takes an answer to this agent's own claim (its
+    // pool's job); the job is read only to say why an answer was not taken.
     boolean ok =
         store.transact(
-            tx -> {
-              Optional<Job> j = tx.agents().job(jobId);
-              if (j.isEmpty() || !agent.pool().equals(j.get().pool())) {
-                throw SightlineException.notFound(
-                    "JOB_NOT_FOUND", "no job " + jobId + " for this agent");
-              }
-              return tx.agents()
-                  .complete(
-                      jobId,
-                      agent.id(),
-                      attempt,
-                      true,
-                      resultJwe.getBytes(StandardCharsets.US_ASCII),
-                      null);
-            });
+            tx ->
+                tx.agents()
+                    .complete(
+                        jobId,
+                        agent.id(),
+                        attempt,
+                        true,
+                        resultJwe.getBytes(StandardCharsets.US_ASCII),
+                        null));
     if (!ok) {
+      Optional<Job> j = store.transact(tx -> tx.agents().job(jobId));
+      if (j.isEmpty() || !agent.pool().equals(j.get().pool())) {
+        throw SightlineException.notFound("JOB_NOT_FOUND", "no job " + jobId + " for this agent");
+      }
       log.info(
           "job {}: result of agent {} ignored (its claim lapsed; another agent took it)",
           jobId,
@@ -612,9 +670,9 @@ public final class AgentService {
       throw SightlineException.conflict(
           "JOB_NOT_CLAIMED", "job " + jobId + " is no longer claimed by this agent");
     }
-    Signal signal = jobSignals.get(jobId);
-    if (signal != null) {
-      signal.fire(true);
+    Waiter waiter = waiters.get(jobId);
+    if (waiter != null) {
+      waiter.deliver(resultJwe);
     }
   }
 
@@ -650,12 +708,16 @@ public final class AgentService {
       throw offline(pool);
     }
     String id = UUID.randomUUID().toString();
-    Signal signal = new Signal();
-    jobSignals.put(id, signal);
+    // The answer comes back encrypted under a fresh key that travels inside the job (sealed here,
+    // encrypted to the agent on the wire), so any replica can read it after a restart.
+    byte[] resultKey = AgentCrypto.newResultKey();
+    SecretValue job = JobCodec.withResultKey(payload, resultKey);
+    Waiter waiter = new Waiter();
+    waiters.put(id, waiter);
     String[] waitingOn = {id};
     try {
       Instant now = clock.instant();
-      Job job =
+      Job stored =
           store.transact(
               tx ->
                   tx.agents()
@@ -665,41 +727,74 @@ public final class AgentService {
                               pool,
                               kind.wireName(),
                               idempotencyKey,
-                              tx.sealer().seal(payload, payloadContext(id)),
+                              tx.sealer().seal(job, payloadContext(id)),
                               MAX_ATTEMPTS,
                               now.plus(timeout).plus(claim.multipliedBy(MAX_ATTEMPTS)))));
-      if (!job.id().equals(id)) {
-        jobSignals.remove(id);
-        jobSignals.put(job.id(), signal);
-        waitingOn[0] = job.id();
+      boolean fresh = stored.id().equals(id);
+      if (!fresh) {
+        // An earlier job with the same idempotency key (a retry, or another replica's call):
+        // wait for that one, under its own result key.
+        waiters.remove(id);
+        waiters.put(stored.id(), waiter);
+        waitingOn[0] = stored.id();
+        resultKey = earlierResultKey(stored);
+      } else {
+        poolSignals.computeIfAbsent(pool, p -> new Signal()).fire(false);
       }
-      poolSignals.computeIfAbsent(pool, p -> new Signal()).fire(false);
-      return await(job.id(), pool, signal, timeout);
+      return await(stored.id(), pool, waiter, resultKey, !fresh, timeout);
     } finally {
-      jobSignals.remove(waitingOn[0], signal);
+      waiters.remove(waitingOn[0], waiter);
     }
   }
 
-  private SecretValue await(String id, String pool, Signal signal, Duration timeout) {
+  private byte[] earlierResultKey(Job j) {
+    try {
+      return JobCodec.resultKey(store.sealer().open(j.sealedPayload(), payloadContext(j.id())));
+    } catch (IllegalArgumentException e) {
+      throw new SightlineException(
+          "AGENT_JOB_FAILED",
+          502,
+          null,
+          "job " + j.id() + " was queued by an older server version: retry in a minute");
+    }
+  }
+
+  /**
+   * Waits for the job's answer: handed over in-process by the result route of this replica, or
+   * found in the store (answered through another replica) at the latest every {@link #STORE_POLL}
+   * (single-node: {@link #LOCAL_STORE_POLL}).
+   */
+  private SecretValue await(
+      String id,
+      String pool,
+      Waiter waiter,
+      byte[] resultKey,
+      boolean lookFirst,
+      Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
+    boolean look = lookFirst;
     while (true) {
-      long generation = signal.generation();
-      Job j = store.transact(tx -> tx.agents().job(id)).orElseThrow();
-      if (j.state() == JobState.DONE) {
-        return store.transact(
-            tx -> {
-              SecretValue key = tx.sealer().open(j.sealedResultKey(), RESULT_KEY_CONTEXT);
-              try {
-                return AgentCrypto.decrypt(
-                    new String(j.result(), StandardCharsets.US_ASCII), ECKey.parse(key.reveal()));
-              } catch (ParseException e) {
-                throw new IllegalStateException("result key unreadable", e);
-              }
-            });
+      long generation = waiter.generation();
+      String result = waiter.result;
+      if (result == null && look) {
+        Job j = store.transact(tx -> tx.agents().job(id)).orElseThrow();
+        if (j.state() == JobState.DONE) {
+          result = new String(j.result(), StandardCharsets.US_ASCII);
+        } else if (j.state() == JobState.FAILED) {
+          throw new SightlineException(
+              "AGENT_JOB_FAILED", 502, null, "the job of pool " + pool + " failed: " + j.error());
+        }
       }
-      if (j.state() == JobState.FAILED) {
-        throw new SightlineException(
-            "AGENT_JOB_FAILED", 502, null, "the job of pool " + pool + " failed: " + j.error());
+      if (result != null) {
+        try {
+          return AgentCrypto.decryptDirect(result, resultKey);
+        } catch (IllegalArgumentException e) {
+          throw new SightlineException(
+              "AGENT_JOB_FAILED",
+              502,
+              null,
+              "the answer of an agent of pool " + pool + " to job " + id + " is unreadable");
+        }
       }
       long left = deadline - System.nanoTime();
       if (left <= 0) {
@@ -716,11 +811,13 @@ public final class AgentService {
                 + pool);
       }
       try {
-        signal.await(generation, Math.min(left / 1_000_000, STORE_POLL.toMillis()));
+        waiter.await(generation, Math.min(left / 1_000_000, storePoll.toMillis()));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new SightlineException("INTERRUPTED", 503, null, "interrupted waiting for an agent");
       }
+      // Woken without an answer handed over (or the store poll is due): look at the store.
+      look = true;
     }
   }
 

@@ -57,12 +57,20 @@ public final class AgentRoutes {
   public record JobView(
       String id,
       String kind,
-      @ApiField("the job, JWE encrypted to the agent's \"enc\" key") String payload,
-      @ApiField("the public JWK to encrypt the result to") JsonNode resultKey,
+      @ApiField(
+              "the job, JWE (dir, A256GCM) under the channel key named by its kid; the job's"
+                  + " \"resultKey\" is the key to encrypt the answer under")
+          String payload,
+      @ApiField(
+              "the channel key (an oct JWK), JWE (ECDH-ES+A256KW, A256GCM) to the agent's \"enc\""
+                  + " key; the same for many jobs, so decrypt it once per kid")
+          String payloadKey,
+      @ApiField("the claim's number; the answer's JWE names it as kid \"claim-N\"") int claim,
       Instant claimUntil) {}
 
   public record ResultRequest(
-      @ApiField("the job's answer, JWE encrypted to the job's resultKey") String result) {}
+      @ApiField("the job's answer, JWE (dir, A256GCM) under the job's resultKey, kid \"claim-N\"")
+          String result) {}
 
   public record HeartbeatRequest(String version) {}
 
@@ -118,14 +126,28 @@ public final class AgentRoutes {
             .returns(JobView.class)
             .query("wait", "integer", "seconds to wait for a job (default 25, at most 25)")
             .handle(c -> next(agents, c)),
-        ApiRoute.post("/api/v1/agent/jobs/{id}/result", null, "Post a job's result")
+        ApiRoute.post(
+                "/api/v1/agent/jobs/{id}/result",
+                null,
+                "Post a job's result; with wait, the answer is the pool's next job (as jobs/next)")
             .authenticatedBy(Auth.AGENT_PROOF)
             .body(ResultRequest.class)
+            .returns(JobView.class)
+            .query(
+                "wait",
+                "integer",
+                "after taking the result, seconds to wait for the next job (none: answer 204 at"
+                    + " once)")
             .handle(
                 c -> {
                   Agent a = agent(agents, c);
+                  Integer wait = c.queryInt("wait", 0, 25);
                   agents.complete(a, c.pathParam("id"), c.body(ResultRequest.class).result());
-                  return null;
+                  if (wait == null) {
+                    c.context().status(204);
+                    return null;
+                  }
+                  return job(c, agents.next(a, Duration.ofSeconds(wait)));
                 }),
         ApiRoute.post("/api/v1/agent/heartbeat", null, "Agent heartbeat (extends its job claims)")
             .authenticatedBy(Auth.AGENT_PROOF)
@@ -189,14 +211,16 @@ public final class AgentRoutes {
   private static Object next(AgentService agents, Call c) {
     Agent a = agent(agents, c);
     Integer wait = c.queryInt("wait", 0, 25);
-    Optional<AgentService.Claimed> job =
-        agents.next(a, Duration.ofSeconds(wait == null ? 25 : wait));
+    return job(c, agents.next(a, Duration.ofSeconds(wait == null ? 25 : wait)));
+  }
+
+  private static JobView job(Call c, Optional<AgentService.Claimed> job) {
     if (job.isEmpty()) {
       c.context().status(204);
       return null;
     }
     AgentService.Claimed j = job.get();
-    return new JobView(j.id(), j.kind(), j.payload(), j.resultKey(), j.until());
+    return new JobView(j.id(), j.kind(), j.payload(), j.payloadKey(), j.claim(), j.until());
   }
 
   /** Authenticates the calling agent by its proof (401 otherwise, the reason in the log). */

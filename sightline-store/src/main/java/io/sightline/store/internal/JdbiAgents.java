@@ -16,6 +16,19 @@ final class JdbiAgents implements Agents {
   private static final String CLAIMABLE =
       "pool = :pool AND (state = 'queued' OR (state = 'running' AND claim_until < :now))";
 
+  /**
+   * The claimable jobs as two ranges of the index (pool, state, created_at): H2 uses an index for
+   * one equality on state only, so the OR of {@link #CLAIMABLE} read every job of the pool kept in
+   * the last hour (finished ones included) on every poll.
+   */
+  private static final String QUEUED = "pool = :pool AND state = 'queued'";
+
+  private static final String LAPSED = "pool = :pool AND state = 'running' AND claim_until < :now";
+
+  /** What choosing a job to claim needs (not its payload or result). */
+  private record Candidate(
+      String id, int attempts, int maxAttempts, Instant expiresAt, Instant createdAt) {}
+
   private final Handle h;
   private final Clock clock;
 
@@ -231,7 +244,23 @@ final class JdbiAgents implements Agents {
         .bind("now", Sql.instant(now))
         .bind("exp", Sql.instant(j.expiresAt()))
         .execute();
-    return job(j.id()).orElseThrow();
+    return new Job(
+        j.id(),
+        j.pool(),
+        j.kind(),
+        j.idempotencyKey(),
+        JobState.QUEUED,
+        0,
+        j.maxAttempts(),
+        null,
+        null,
+        j.sealedPayload(),
+        null,
+        null,
+        null,
+        now,
+        now,
+        Sql.millis(j.expiresAt()));
   }
 
   @Override
@@ -248,22 +277,22 @@ final class JdbiAgents implements Agents {
   @Override
   public Optional<Job> claim(
       String pool, String agentId, Instant now, Instant claimUntil, byte[] sealedResultKey) {
-    List<Job> candidates =
-        h.createQuery(
-                "SELECT * FROM agent_jobs WHERE " + CLAIMABLE + " ORDER BY created_at LIMIT 8")
-            .bind("pool", pool)
-            .bind("now", Sql.instant(now))
-            .map((rs, ctx) -> job(rs))
-            .list();
+    List<Candidate> candidates = new java.util.ArrayList<>(candidates(QUEUED, pool, now));
+    candidates.addAll(candidates(LAPSED, pool, now));
+    candidates.sort(java.util.Comparator.comparing(Candidate::createdAt));
+    if (candidates.size() > 8) {
+      candidates = candidates.subList(0, 8);
+    }
     // Pollers racing for the same oldest row would queue on its lock: each starts at a random
     // one of the oldest few (order within them is not a promise; the queue stays roughly FIFO).
     if (candidates.size() > 1) {
       int start = java.util.concurrent.ThreadLocalRandom.current().nextInt(candidates.size());
-      List<Job> rotated = new java.util.ArrayList<>(candidates.subList(start, candidates.size()));
+      List<Candidate> rotated =
+          new java.util.ArrayList<>(candidates.subList(start, candidates.size()));
       rotated.addAll(candidates.subList(0, start));
       candidates = rotated;
     }
-    for (Job c : candidates) {
+    for (Candidate c : candidates) {
       if (c.attempts() >= c.maxAttempts() || !now.isBefore(c.expiresAt())) {
         h.createUpdate(
                 "UPDATE agent_jobs SET state = 'failed', error = :err, updated_at = :now WHERE id ="
@@ -304,14 +333,40 @@ final class JdbiAgents implements Agents {
     return Optional.empty();
   }
 
+  private List<Candidate> candidates(String where, String pool, Instant now) {
+    var q =
+        h.createQuery(
+                "SELECT id, attempts, max_attempts, expires_at, created_at FROM agent_jobs WHERE "
+                    + where
+                    + " ORDER BY created_at LIMIT 8")
+            .bind("pool", pool);
+    if (where.contains(":now")) {
+      q.bind("now", Sql.instant(now));
+    }
+    return q.map(
+            (rs, ctx) ->
+                new Candidate(
+                    rs.getString("id"),
+                    rs.getInt("attempts"),
+                    rs.getInt("max_attempts"),
+                    Sql.instant(rs, "expires_at"),
+                    Sql.instant(rs, "created_at")))
+        .list();
+  }
+
   @Override
   public boolean claimable(String pool, Instant now) {
-    return h.createQuery("SELECT id FROM agent_jobs WHERE " + CLAIMABLE + " LIMIT 1")
-        .bind("pool", pool)
-        .bind("now", Sql.instant(now))
-        .mapTo(String.class)
-        .findFirst()
-        .isPresent();
+    for (String where : List.of(QUEUED, LAPSED)) {
+      var q =
+          h.createQuery("SELECT id FROM agent_jobs WHERE " + where + " LIMIT 1").bind("pool", pool);
+      if (where.contains(":now")) {
+        q.bind("now", Sql.instant(now));
+      }
+      if (q.mapTo(String.class).findFirst().isPresent()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override

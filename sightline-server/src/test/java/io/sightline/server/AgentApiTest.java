@@ -673,12 +673,14 @@ class AgentApiTest {
     // The channel key opened once opens the next job without the agent's key.
     var plain2 = AgentCrypto.openJob(job2.json().get("payload").asText(), null, null, channelKeys);
     assertThat(plain2.reveal()).contains(kube.adminToken());
-    Harness.Response firstProbe = first.get(30, TimeUnit.SECONDS);
-    Harness.Response byHand =
-        firstProbe.body().contains("answered by hand")
-            ? firstProbe
-            : second.get(30, TimeUnit.SECONDS);
+    // Which probe's job came first is the store's choice (on PostgreSQL the two may share a
+    // timestamp): the probe answered by hand is the one that finished; the other waits for job 2.
+    CompletableFuture.anyOf(first, second).get(30, TimeUnit.SECONDS);
+    CompletableFuture<Harness.Response> answered = first.isDone() ? first : second;
+    CompletableFuture<Harness.Response> pending = answered == first ? second : first;
+    Harness.Response byHand = answered.get();
     assertThat(byHand.body()).contains("answered by hand over the wire");
+    assertThat(pending).as("the other probe waits for its own job").isNotDone();
 
     // The first job was answered: answering it again is refused.
     Harness.Response stale =
@@ -715,7 +717,7 @@ class AgentApiTest {
             "",
             "{\"result\":\"" + wrong + "\"}");
     assertThat(taken.status()).as("%s", taken).isEqualTo(204);
-    Harness.Response other = byHand == firstProbe ? second.get(30, TimeUnit.SECONDS) : firstProbe;
+    Harness.Response other = pending.get(30, TimeUnit.SECONDS);
     assertThat(other.json().get("ok").asBoolean()).as("%s", other).isFalse();
     assertThat(other.body()).contains("unreadable").doesNotContain(kube.adminToken());
   }

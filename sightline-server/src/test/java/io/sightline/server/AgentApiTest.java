@@ -544,19 +544,8 @@ class AgentApiTest {
       "a job queued before a server restart is taken after it; on the wire its payload is a JWE"
           + " to the agent's key, and a lapsed claim passes to another agent")
   void queuedJobsSurviveARestart() throws Exception {
-    String token = registrationToken("later");
     JWKSet keys = AgentCrypto.newKeys();
-    Harness.Response reg =
-        h.post(
-            "/api/v1/agent/register",
-            null,
-            "{\"registrationToken\":\""
-                + token
-                + "\",\"pool\":\"later\",\"name\":\"quiet\",\"publicKeys\":"
-                + keys.toPublicJWKSet()
-                + "}");
-    assertThat(reg.status()).as("%s", reg).isEqualTo(200);
-    String agentId = reg.json().get("agentId").asText();
+    String agentId = registerByHand("later", "quiet", keys);
     // The pool looks online (the agent just registered) but nobody polls: the probe times out
     // and its job stays queued.
     Harness.Response probe =
@@ -612,19 +601,8 @@ class AgentApiTest {
       "the answer to a result hands over the pool's next job under the same channel key; a stale"
           + " answer is refused and an answer under a wrong key fails the job's caller")
   void resultAnswersCarryTheNextJob() throws Exception {
-    String token = registrationToken("wire");
     JWKSet keys = AgentCrypto.newKeys();
-    Harness.Response reg =
-        h.post(
-            "/api/v1/agent/register",
-            null,
-            "{\"registrationToken\":\""
-                + token
-                + "\",\"pool\":\"wire\",\"name\":\"by-hand\",\"publicKeys\":"
-                + keys.toPublicJWKSet()
-                + "}");
-    assertThat(reg.status()).as("%s", reg).isEqualTo(200);
-    String agentId = reg.json().get("agentId").asText();
+    String agentId = registerByHand("wire", "by-hand", keys);
     String probeBody =
         azureBody("p", "wire", "web")
             .put("authorizationType", "Kubeconfig")
@@ -720,6 +698,23 @@ class AgentApiTest {
     Harness.Response other = pending.get(30, TimeUnit.SECONDS);
     assertThat(other.json().get("ok").asBoolean()).as("%s", other).isFalse();
     assertThat(other.body()).contains("unreadable").doesNotContain(kube.adminToken());
+  }
+
+  /** Registers an agent over the wire, as the agent would, with {@code keys}; answers its id. */
+  private String registerByHand(String pool, String name, JWKSet keys) throws Exception {
+    String body =
+        "{\"registrationToken\":\""
+            + registrationToken(pool)
+            + "\",\"pool\":\""
+            + pool
+            + "\",\"name\":\""
+            + name
+            + "\",\"publicKeys\":"
+            + keys.toPublicJWKSet()
+            + "}";
+    Harness.Response reg = h.post("/api/v1/agent/register", null, body);
+    assertThat(reg.status()).as("%s", reg).isEqualTo(200);
+    return reg.json().get("agentId").asText();
   }
 
   private CompletableFuture<Harness.Response> probeAsync(String body) {

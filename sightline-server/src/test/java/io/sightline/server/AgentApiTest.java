@@ -341,7 +341,10 @@ class AgentApiTest {
                     x.createQuery("SELECT attempts FROM agent_jobs WHERE kind = 'mint'")
                         .mapTo(Integer.class)
                         .one());
-    assertThat(attempts).isEqualTo(2);
+    // Taken by the dead agent, then by the survivor: 2. A third claim is legitimate when the
+    // machine is so loaded that the survivor's 2 s claim lapses before its heartbeat (seen in CI);
+    // 3 is the most a job gets.
+    assertThat(attempts).isBetween(2, 3);
   }
 
   @Test

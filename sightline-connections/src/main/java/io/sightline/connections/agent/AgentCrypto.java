@@ -111,13 +111,13 @@ public final class AgentCrypto {
    * key ({@code kid} names the claim it answers), a job under a channel key ({@code kid} its id).
    * The protected header, {@code kid} included, is authenticated with the ciphertext.
    */
-  public static String encryptDirect(SecretValue plaintext, byte[] resultKey, String kid) {
+  public static String encryptDirect(SecretValue plaintext, byte[] key, String kid) {
     JWEObject jwe =
         new JWEObject(
             new JWEHeader.Builder(JWEAlgorithm.DIR, EncryptionMethod.A256GCM).keyID(kid).build(),
             new Payload(plaintext.reveal()));
     try {
-      jwe.encrypt(new DirectEncrypter(resultKey));
+      jwe.encrypt(new DirectEncrypter(key));
     } catch (JOSEException e) {
       throw new IllegalStateException("cannot encrypt under a direct key", e);
     }
@@ -125,11 +125,11 @@ public final class AgentCrypto {
   }
 
   /**
-   * Decrypts an answer made by {@link #encryptResult}.
+   * Decrypts what {@link #encryptDirect} made under {@code key} (an answer, or a job).
    *
    * @throws IllegalArgumentException when it is not such a JWE or was not made with this key
    */
-  public static SecretValue decryptDirect(String jwe, byte[] resultKey) {
+  public static SecretValue decryptDirect(String jwe, byte[] key) {
     try {
       JWEObject o = JWEObject.parse(jwe);
       if (!JWEAlgorithm.DIR.equals(o.getHeader().getAlgorithm())
@@ -137,7 +137,7 @@ public final class AgentCrypto {
         throw new IllegalArgumentException(
             "unexpected JWE algorithms " + o.getHeader().getAlgorithm());
       }
-      o.decrypt(new DirectDecrypter(resultKey));
+      o.decrypt(new DirectDecrypter(key));
       return SecretValue.of(o.getPayload().toString());
     } catch (ParseException | JOSEException e) {
       throw new IllegalArgumentException("cannot decrypt: " + e.getMessage(), e);

@@ -25,6 +25,14 @@ public final class Listeners {
   static {
     // Without this the JDK server waits for delayed ACKs on keep-alive connections (~40 ms).
     System.setProperty("sun.net.httpserver.nodelay", "true");
+    // A real kube-apiserver closes keep-alive connections after 90 s idle (its http.Server
+    // IdleTimeout); the JDK server's default is 30 s. With 30 s, every client pause of half a
+    // minute (a benchmark moving between phases, a quiet CI queue) made the next burst open all
+    // its connections again, a TLS handshake each, which the real server would not have asked for.
+    // Read once by the JDK when its first HTTP server starts in this JVM; a value set already wins.
+    if (System.getProperty("sun.net.httpserver.idleInterval") == null) {
+      System.setProperty("sun.net.httpserver.idleInterval", "90");
+    }
   }
 
   private Listeners() {}

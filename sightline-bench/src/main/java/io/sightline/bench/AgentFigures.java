@@ -30,7 +30,7 @@ final class AgentFigures {
 
   static List<Result> run(BenchContext ctx) throws Exception {
     List<Result> out = new ArrayList<>();
-    Path dataDir = Files.createTempDirectory("sightline-bench-agent");
+    Path dataDir = Scratch.dir("agent");
     try (FakeKubeApiServer kube = FakeKubeApiServer.builder().version("1.30").start()) {
       int port = Processes.freePort();
       ProcessBuilder pb =

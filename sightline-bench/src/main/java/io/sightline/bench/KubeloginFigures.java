@@ -31,7 +31,7 @@ final class KubeloginFigures {
 
   static List<Result> run(BenchContext ctx) throws Exception {
     String secret = "bench-" + Long.toHexString(System.nanoTime());
-    Path tmp = Files.createTempDirectory("sightline-bench-kubelogin-");
+    Path tmp = Scratch.dir("kubelogin");
     try (FakeAzure azure =
         FakeAzure.builder()
             .application(EntraApp.builder(TENANT, APP).secret(secret).build())

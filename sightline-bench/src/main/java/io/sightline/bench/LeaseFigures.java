@@ -66,7 +66,7 @@ final class LeaseFigures {
 
   static List<Result> run(BenchContext ctx) throws Exception {
     List<Result> out = new ArrayList<>();
-    Path dataDir = Files.createTempDirectory("sightline-bench-lease");
+    Path dataDir = Scratch.dir("lease");
     try (FakeKubeApiServer kube = FakeKubeApiServer.builder().version("1.30").start()) {
       int port = Processes.freePort();
       ProcessBuilder pb =

@@ -53,7 +53,7 @@ final class LoadFigures {
     int seconds = ctx.quick() ? 2 : SECONDS;
     int warmSeconds = ctx.quick() ? 0 : 5;
     List<Result> results = new ArrayList<>();
-    Path work = Files.createTempDirectory("sightline-bench-load");
+    Path work = Scratch.dir("load");
     try (FakeKubeApiServer kube = FakeKubeApiServer.builder().version("1.30").start()) {
       results.add(
           measure(ctx, work, "h2", Map.of(), kube, clients, seconds, warmSeconds, "embedded H2"));

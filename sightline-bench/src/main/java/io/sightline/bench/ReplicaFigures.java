@@ -68,7 +68,7 @@ final class ReplicaFigures {
               t.setDaemon(true);
               return t;
             });
-    Path work = Files.createTempDirectory("sightline-bench-replicas");
+    Path work = Scratch.dir("replicas");
     try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setPort(Processes.freePort()).start();
         FakeKubeApiServer kube = FakeKubeApiServer.builder().version("1.30").start()) {
       Map<String, String> pgSettings = new HashMap<>();

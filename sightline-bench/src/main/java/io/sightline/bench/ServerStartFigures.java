@@ -1,7 +1,6 @@
 package io.sightline.bench;
 
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +18,7 @@ final class ServerStartFigures {
   private ServerStartFigures() {}
 
   static List<Result> run(BenchContext ctx) throws Exception {
-    Path dataDir = Files.createTempDirectory("sightline-bench-start");
+    Path dataDir = Scratch.dir("start");
     List<Double> restarts = new ArrayList<>();
     double first = startOnce(ctx, dataDir, false);
     double rss = Double.NaN;

@@ -175,6 +175,7 @@ final class LeaseFigures {
         Phase raw;
         Phase rawSerial;
         Phase minterSerial;
+        double minterOtherProcessMs;
         double rawCpuPerOp;
         try (KubernetesClient client = KubernetesClients.create(access, EgressPolicy.defaults())) {
           AtomicLong seq = new AtomicLong();
@@ -201,6 +202,7 @@ final class LeaseFigures {
                     return null;
                   },
                   pool);
+          minterOtherProcessMs = minterInOtherProcess(kube, access, ctx.quick() ? 1 : 5);
           double cpu0 = Processes.ownCpuMillis();
           raw =
               runClosed(
@@ -225,7 +227,8 @@ final class LeaseFigures {
                 .with("raw", "one shared fabric8 client, " + identity)
                 .with("server_side_serial_mean_ms", serverSerialMs)
                 .with("raw_serial_mean_ms", rawSerialMean)
-                .with("token_minter_serial_mean_ms", mean(minterSerial.latencies()));
+                .with("token_minter_serial_mean_ms", mean(minterSerial.latencies()))
+                .with("token_minter_other_process_mean_ms", minterOtherProcessMs);
         for (var e : phaseMs.entrySet()) {
           cost.with("phase_" + e.getKey() + "_ms", e.getValue());
         }
@@ -468,6 +471,38 @@ final class LeaseFigures {
             && answer.getStatus().getToken() != null
             && !answer.getStatus().getToken().isEmpty();
     return ok ? null : "TokenRequest without a token";
+  }
+
+  /**
+   * The mean time of TokenMinter's mint, one at a time, in a JVM of its own ({@link MinterProbe})
+   * with the same identity: whether the server's mint phase is slower than the same code in this
+   * process because a call crosses between processes (it is not: both measure alike) or because of
+   * something in the server.
+   */
+  private static double minterInOtherProcess(
+      FakeKubeApiServer kube, ClusterAccess access, int seconds) throws Exception {
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                MinterProbe.class.getName())
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    ObjectNode in = JSON.createObjectNode();
+    in.put("url", kube.url().toString()).put("ca", kube.caCertPem());
+    in.put("token", access.bearerToken().reveal()).put("seconds", seconds);
+    try (var stdin = p.getOutputStream()) {
+      stdin.write(in.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (!p.waitFor(2L * seconds + 60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      return Double.NaN;
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("mean_ms=([0-9.]+)").matcher(out);
+    return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
   }
 
   /** The token the connection's provisioning stored for the minter service account. */

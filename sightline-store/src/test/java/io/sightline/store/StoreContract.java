@@ -315,7 +315,8 @@ abstract class StoreContract {
             store.transact((StoreTx tx) -> tx.sealer().open(sealed, "connection/prod/kubeconfig")))
         .isEqualTo(secret);
     assertThat(store.sealer().open(again, "connection/prod/kubeconfig")).isEqualTo(secret);
-    assertThat(countRows(store, "data_keys")).isEqualTo(2);
+    // The second seal reuses the first one's data key (committed by then).
+    assertThat(countRows(store, "data_keys")).isEqualTo(1);
 
     assertThatThrownBy(() -> store.sealer().open(sealed, "connection/staging/kubeconfig"))
         .isInstanceOfSatisfying(
@@ -349,6 +350,46 @@ abstract class StoreContract {
         .hasMessage("boom");
     assertThat(countRows(store, "data_keys")).isZero();
     assertThat(countRows(store, "audit_log")).isZero();
+  }
+
+  @Test
+  @DisplayName(
+      "a data key serves later seals only once its transaction committed: a rolled-back one is"
+          + " never reused, and every value opens from the rows alone")
+  void dataKeysAreReusedOnlyOnceCommitted() throws Exception {
+    StoreConfig config = freshConfig();
+    Store store = open(config, keyA);
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) -> {
+                      tx.sealer().seal(SecretValue.of("rolled-back"), "c");
+                      throw new IllegalStateException("boom");
+                    }))
+        .hasMessage("boom");
+    byte[] first = store.transact((StoreTx tx) -> tx.sealer().seal(SecretValue.of("one"), "c"));
+    byte[] second = store.transact((StoreTx tx) -> tx.sealer().seal(SecretValue.of("two"), "c"));
+    byte[] third = store.sealer().seal(SecretValue.of("three"), "c");
+    assertThat(dataKeyId(second)).isEqualTo(dataKeyId(first));
+    assertThat(dataKeyId(third)).isEqualTo(dataKeyId(first));
+    assertThat(countRows(store, "data_keys")).isEqualTo(1);
+    store.close();
+
+    // Another process (no key in memory) opens every value from the rows alone.
+    Store reopened = open(config, keyA);
+    assertThat(reopened.sealer().open(first, "c")).isEqualTo(SecretValue.of("one"));
+    assertThat(reopened.sealer().open(second, "c")).isEqualTo(SecretValue.of("two"));
+    assertThat(reopened.sealer().open(third, "c")).isEqualTo(SecretValue.of("three"));
+    // It makes its own key, and reuses it from its next transaction on.
+    byte[] fourth = reopened.transact((StoreTx tx) -> tx.sealer().seal(SecretValue.of("4"), "c"));
+    byte[] fifth = reopened.sealer().seal(SecretValue.of("5"), "c");
+    assertThat(dataKeyId(fourth)).isNotEqualTo(dataKeyId(first)).isEqualTo(dataKeyId(fifth));
+    assertThat(countRows(reopened, "data_keys")).isEqualTo(2);
+  }
+
+  private static String dataKeyId(byte[] sealed) {
+    int n = sealed[3] & 0xff;
+    return new String(sealed, 4, n, StandardCharsets.US_ASCII);
   }
 
   @Test

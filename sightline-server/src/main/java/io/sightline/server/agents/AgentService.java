@@ -302,20 +302,13 @@ public final class AgentService {
   // ------------------------------------------------------------------ proofs
 
   /**
-   * Checks a call's proof: signed by the key of a registered, enabled agent, for this server
-   * ({@code aud}), this method and path, current (at most 60 s long), and not seen before. Refused
-   * proofs are 401s whose precise reason is logged.
-   */
-  public Agent authenticate(String authorization, String method, String path, String requestBase) {
-    return authenticate(authorization, method, path, null, requestBase, () -> new byte[0]);
-  }
-
-  /**
-   * Checks a call's proof ({@code Agent-Proof}, as above) or its session MAC ({@code Agent-MAC}):
-   * HMAC-SHA256 under a session key this replica issued to an enabled agent, over the method, the
-   * audience, the path with its query, the body's hash, a timestamp at most 60 s old (5 s skew) and
-   * a nonce not seen before. A key id this replica does not hold, or an expired key, is a 401 with
-   * code {@link #SESSION_UNKNOWN}, on which the agent falls back to a proof.
+   * Checks a call's proof ({@code Agent-Proof}): signed by the key of a registered, enabled agent,
+   * for this server ({@code aud}), this method and path, current (at most 60 s long), and not seen
+   * before. Or its session MAC ({@code Agent-MAC}): HMAC-SHA256 under a session key this replica
+   * issued to an enabled agent, over the method, the audience, the path with its query, the body's
+   * hash, a timestamp at most 60 s old (5 s skew) and a nonce not seen before. A key id this
+   * replica does not hold, or an expired key, is a 401 with code {@link #SESSION_UNKNOWN}, on which
+   * the agent falls back to a proof. Other refusals are 401s whose precise reason is logged.
    *
    * @param query the raw query string, or null
    * @param body the request's body (read only for a MAC'd call)

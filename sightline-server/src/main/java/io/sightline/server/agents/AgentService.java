@@ -694,10 +694,12 @@ public final class AgentService {
       return Optional.empty();
     }
     // The claim's transaction (a row lock other pollers may wait for) is the one update: the
-    // payload is opened and encrypted to the agent after it committed.
+    // payload is opened and encrypted to the agent after it committed. Like the enqueue and the
+    // answer's update, it shares its commit with concurrent writes (a group commit): every H2
+    // commit writes its own chunk to the file.
     Instant now = clock.instant();
     Optional<Job> claimed =
-        store.transact(
+        store.transactGrouped(
             tx -> tx.agents().claim(agent.pool(), agent.id(), now, now.plus(claim), null));
     if (claimed.isEmpty()) {
       return Optional.empty();
@@ -815,7 +817,7 @@ public final class AgentService {
     // The update names the agent, so it only takes an answer to this agent's own claim (its
     // pool's job); the job is read only to say why an answer was not taken.
     boolean ok =
-        store.transact(
+        store.transactGrouped(
             tx ->
                 tx.agents()
                     .complete(
@@ -885,7 +887,7 @@ public final class AgentService {
     try {
       Instant now = clock.instant();
       Job stored =
-          store.transact(
+          store.transactGrouped(
               tx ->
                   tx.agents()
                       .enqueue(

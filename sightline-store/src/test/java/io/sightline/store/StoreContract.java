@@ -387,6 +387,60 @@ abstract class StoreContract {
     assertThat(countRows(reopened, "data_keys")).isEqualTo(2);
   }
 
+  @Test
+  @DisplayName(
+      "a data key made by a grouped work that was rolled back to its savepoint is never reused,"
+          + " though its group committed")
+  void dataKeyOfARolledBackGroupedWorkIsNotReused() throws Exception {
+    StoreConfig config = freshConfig();
+    Store store = open(config, keyA);
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    java.util.concurrent.CountDownLatch leaderInside = new java.util.concurrent.CountDownLatch(1);
+    try {
+      // The leader holds its group open while a failing and a succeeding sealing work queue
+      // behind it, in that order, so that they share the next group (and its commit).
+      Future<Object> leader =
+          pool.submit(
+              () ->
+                  store.transactGrouped(
+                      (StoreTx tx) -> {
+                        leaderInside.countDown();
+                        sleep(400);
+                        return null;
+                      }));
+      leaderInside.await(10, TimeUnit.SECONDS);
+      Future<byte[]> failing =
+          pool.submit(
+              () ->
+                  store.transactGrouped(
+                      (StoreTx tx) -> {
+                        tx.sealer().seal(SecretValue.of("rolled back"), "c");
+                        throw new IllegalStateException("work fails");
+                      }));
+      sleep(100);
+      Future<byte[]> kept =
+          pool.submit(
+              () ->
+                  store.transactGrouped(
+                      (StoreTx tx) -> tx.sealer().seal(SecretValue.of("kept"), "c")));
+      leader.get(10, TimeUnit.SECONDS);
+      assertThatThrownBy(() -> failing.get(10, TimeUnit.SECONDS))
+          .hasMessageContaining("work fails");
+      byte[] keptSealed = kept.get(10, TimeUnit.SECONDS);
+      byte[] later = store.transact((StoreTx tx) -> tx.sealer().seal(SecretValue.of("later"), "c"));
+      byte[] reused = store.sealer().seal(SecretValue.of("reused"), "c");
+      store.close();
+
+      // Every value names a data key whose row exists: a new process opens them all.
+      Store reopened = open(config, keyA);
+      assertThat(reopened.sealer().open(keptSealed, "c")).isEqualTo(SecretValue.of("kept"));
+      assertThat(reopened.sealer().open(later, "c")).isEqualTo(SecretValue.of("later"));
+      assertThat(reopened.sealer().open(reused, "c")).isEqualTo(SecretValue.of("reused"));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   private static String dataKeyId(byte[] sealed) {
     int n = sealed[3] & 0xff;
     return new String(sealed, 4, n, StandardCharsets.US_ASCII);

@@ -9,6 +9,7 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.OctetSequenceKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.sightline.api.probe.ProbeResult;
@@ -701,6 +702,164 @@ class AgentApiTest {
     Harness.Response other = pending.get(30, TimeUnit.SECONDS);
     assertThat(other.json().get("ok").asBoolean()).as("%s", other).isFalse();
     assertThat(other.body()).contains("unreadable").doesNotContain(kube.adminToken());
+  }
+
+  @Test
+  @DisplayName(
+      "a job brings the agent a session key; calls MAC'd with it are taken, and a replayed nonce,"
+          + " a tampered body, path or query, a wrong key, an old timestamp, an unknown or expired"
+          + " key id and a disabled agent are refused")
+  void sessionKeysAuthenticateCalls() throws Exception {
+    JWKSet keys = AgentCrypto.newKeys();
+    String agentId = registerByHand("mac", "macs", keys);
+    CompletableFuture<Harness.Response> probe = probeAsync(kubeconfigProbe("mac"));
+    Harness.Response job = agentCall(keys, agentId, "/api/v1/agent/jobs/next", "?wait=10", "{}");
+    assertThat(job.status()).as("%s", job).isEqualTo(200);
+    String kid = job.json().get("sessionKeyId").asText();
+    assertThat(kid).startsWith("sk-");
+    OctetSequenceKey sk =
+        OctetSequenceKey.parse(
+            AgentCrypto.decrypt(
+                    job.json().get("sessionKey").asText(), AgentCrypto.encryptionKey(keys))
+                .reveal());
+    assertThat(sk.getKeyID()).isEqualTo(kid);
+    assertThat(sk.getExpirationTime().toInstant())
+        .isBetween(Instant.now().plusSeconds(500), Instant.now().plusSeconds(610));
+    byte[] key = sk.toByteArray();
+    assertThat(job.body()).doesNotContain(sk.getKeyValue().toString());
+
+    try (LogCapture logs = new LogCapture()) {
+      String hb = "/api/v1/agent/heartbeat";
+      String ok = mac(key, kid, hb, "{}", Instant.now());
+      assertThat(macCall(ok, hb, "{}").status()).isEqualTo(200);
+      Harness.Response replayed = macCall(ok, hb, "{}");
+      assertThat(replayed.status()).isEqualTo(401);
+      assertThat(replayed.json().get("code").asText()).isEqualTo("UNAUTHORIZED");
+      assertThat(logs.text()).contains("replayed");
+
+      String forEmpty = mac(key, kid, hb, "{}", Instant.now());
+      assertThat(macCall(forEmpty, hb, "{\"version\":\"evil\"}").status())
+          .as("tampered body")
+          .isEqualTo(401);
+      assertThat(logs.text()).contains("MAC does not match");
+      assertThat(
+              macCall(
+                      mac(key, kid, hb, "{}", Instant.now()),
+                      "/api/v1/agent/jobs/next?wait=0",
+                      "{}")
+                  .status())
+          .as("tampered path")
+          .isEqualTo(401);
+      assertThat(
+              macCall(
+                      mac(key, kid, "/api/v1/agent/jobs/next?wait=0", "{}", Instant.now()),
+                      "/api/v1/agent/jobs/next?wait=1",
+                      "{}")
+                  .status())
+          .as("tampered query")
+          .isEqualTo(401);
+      Harness.Response wrongKey =
+          macCall(mac(AgentCrypto.newResultKey(), kid, hb, "{}", Instant.now()), hb, "{}");
+      assertThat(wrongKey.status()).as("wrong key").isEqualTo(401);
+      assertThat(wrongKey.json().get("code").asText()).isEqualTo("UNAUTHORIZED");
+      assertThat(macCall(mac(key, kid, hb, "{}", Instant.now().minusSeconds(120)), hb, "{}"))
+          .satisfies(r -> assertThat(r.status()).as("old timestamp").isEqualTo(401));
+      assertThat(logs.text()).contains("the request's MAC expired");
+
+      Harness.Response unknown = macCall(mac(key, "sk-unknown", hb, "{}", Instant.now()), hb, "{}");
+      assertThat(unknown.status()).isEqualTo(401);
+      assertThat(unknown.json().get("code").asText()).isEqualTo("AGENT_SESSION_UNKNOWN");
+      h.clock.runAhead(Duration.ofMinutes(11));
+      try {
+        Harness.Response expired = macCall(mac(key, kid, hb, "{}", Instant.now()), hb, "{}");
+        assertThat(expired.status()).as("expired key").isEqualTo(401);
+        assertThat(expired.json().get("code").asText()).isEqualTo("AGENT_SESSION_UNKNOWN");
+      } finally {
+        h.clock.runAhead(Duration.ZERO);
+      }
+
+      // The job answered with a MAC'd result: its caller gets the answer.
+      var plain =
+          AgentCrypto.openJob(
+              job.json().get("payload").asText(),
+              job.json().get("payloadKey").asText(),
+              AgentCrypto.encryptionKey(keys),
+              new HashMap<>());
+      String answer =
+          AgentCrypto.encryptDirect(
+              JobCodec.error(
+                  new io.sightline.core.SightlineException(
+                      "BY_HAND", 502, null, "answered with a MAC")),
+              JobCodec.resultKey(plain),
+              "claim-1");
+      String resultPath = "/api/v1/agent/jobs/" + job.json().get("id").asText() + "/result";
+      String body = "{\"result\":\"" + answer + "\"}";
+      assertThat(macCall(mac(key, kid, resultPath, body, Instant.now()), resultPath, body).status())
+          .isEqualTo(204);
+      assertThat(probe.get(30, TimeUnit.SECONDS).body()).contains("answered with a MAC");
+
+      // Disabling the agent drops its session key at once; its signed proof is refused too.
+      assertThat(h.post("/api/v1/agents/" + agentId + "/disable", admin, "").status())
+          .isEqualTo(200);
+      assertThat(macCall(mac(key, kid, hb, "{}", Instant.now()), hb, "{}").status()).isEqualTo(401);
+      assertThat(agentCall(keys, agentId, hb, "", "{}").status()).isEqualTo(401);
+      assertThat(logs.text()).contains("is disabled").doesNotContain(sk.getKeyValue().toString());
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "an agent MACs its calls with the session key a job brought, and when a restarted server"
+          + " does not know that key it falls back to a signed proof and gets a new one")
+  void agentFallsBackToProofsForUnknownSessionKeys() throws Exception {
+    int port = URI.create(h.server.url()).getPort();
+    h.flags.put(ServerConfig.PORT, String.valueOf(port));
+    AgentClient agent = agent("fallback", "falls-back");
+    Harness.Response first =
+        h.post("/api/v1/connections/probe?timeout=20s", creator, kubeconfigProbe("fallback"));
+    assertThat(first.json().get("ok").asBoolean()).as("%s", first).isTrue();
+    String before = agent.sessionKeyId();
+    assertThat(before).as("the job brought a session key").startsWith("sk-");
+
+    h.restart();
+    assertThat(h.server.url()).contains(":" + port);
+    Harness.Response second =
+        h.post("/api/v1/connections/probe?timeout=20s", creator, kubeconfigProbe("fallback"));
+    assertThat(second.json().get("ok").asBoolean()).as("%s", second).isTrue();
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> assertThat(agent.sessionKeyId()).startsWith("sk-").isNotEqualTo(before));
+  }
+
+  private String kubeconfigProbe(String pool) {
+    return azureBody("p", pool, "web")
+        .put("authorizationType", "Kubeconfig")
+        .toString()
+        .replace("adminKubeconfig", "kubeconfig")
+        .replace(",\"namespaces\":[\"web\"],\"createNamespace\":true", "");
+  }
+
+  private String mac(byte[] key, String kid, String pathAndQuery, String body, Instant at) {
+    return AgentCrypto.macAuthorization(
+        key,
+        kid,
+        h.server.url(),
+        "POST",
+        pathAndQuery,
+        body.getBytes(StandardCharsets.UTF_8),
+        at.getEpochSecond());
+  }
+
+  private Harness.Response macCall(String authorization, String pathAndQuery, String body)
+      throws Exception {
+    return h.send(
+        h.req(pathAndQuery, null)
+            .timeout(Duration.ofSeconds(30))
+            .header("Authorization", authorization)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build());
   }
 
   /** Registers an agent over the wire, as the agent would, with {@code keys}; answers its id. */

@@ -10,10 +10,16 @@ import java.time.ZoneOffset;
 final class TestClock extends Clock {
   private volatile Instant now = Instant.parse("2026-11-29T12:00:00Z");
   private volatile boolean real;
+  private volatile Duration ahead = Duration.ZERO;
 
   /** Follows the system clock from now on (for tests with real agents signing proofs). */
   void useSystemTime() {
     real = true;
+  }
+
+  /** Following the system clock, runs this far ahead of it (zero: back to the system's time). */
+  void runAhead(Duration d) {
+    ahead = d;
   }
 
   void set(Instant instant) {
@@ -37,7 +43,7 @@ final class TestClock extends Clock {
   @Override
   public Instant instant() {
     if (real) {
-      return Instant.now();
+      return Instant.now().plus(ahead);
     }
     return now;
   }

@@ -3,9 +3,11 @@ package io.sightline.store;
 import io.sightline.core.SecretValue;
 
 /**
- * AES-256-GCM envelope encryption: a fresh random data key per sealed value, wrapped by the master
- * key and kept as a row of the store's {@code data_keys} table; the sealed bytes name that row. The
- * sealed form is opaque bytes safe to store in any column.
+ * AES-256-GCM envelope encryption under random data keys, wrapped by the master key and kept as
+ * rows of the store's {@code data_keys} table; the sealed bytes name their row. A data key serves
+ * one replica's seals for at most a minute or 10,000 seals (a fresh random nonce each), and is
+ * reused only after the transaction that wrote it committed. The sealed form is opaque bytes safe
+ * to store in any column.
  *
  * <p>{@code context} (e.g. {@code "connection/prod/kubeconfig"}) is bound to the ciphertext as
  * additional authenticated data: a sealed value copied to another row does not open there. Use the

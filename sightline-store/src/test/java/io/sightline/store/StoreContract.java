@@ -315,7 +315,8 @@ abstract class StoreContract {
             store.transact((StoreTx tx) -> tx.sealer().open(sealed, "connection/prod/kubeconfig")))
         .isEqualTo(secret);
     assertThat(store.sealer().open(again, "connection/prod/kubeconfig")).isEqualTo(secret);
-    assertThat(countRows(store, "data_keys")).isEqualTo(2);
+    // The second seal reuses the first one's data key (committed by then).
+    assertThat(countRows(store, "data_keys")).isEqualTo(1);
 
     assertThatThrownBy(() -> store.sealer().open(sealed, "connection/staging/kubeconfig"))
         .isInstanceOfSatisfying(
@@ -349,6 +350,100 @@ abstract class StoreContract {
         .hasMessage("boom");
     assertThat(countRows(store, "data_keys")).isZero();
     assertThat(countRows(store, "audit_log")).isZero();
+  }
+
+  @Test
+  @DisplayName(
+      "a data key serves later seals only once its transaction committed: a rolled-back one is"
+          + " never reused, and every value opens from the rows alone")
+  void dataKeysAreReusedOnlyOnceCommitted() throws Exception {
+    StoreConfig config = freshConfig();
+    Store store = open(config, keyA);
+    assertThatThrownBy(
+            () ->
+                store.transact(
+                    (StoreTx tx) -> {
+                      tx.sealer().seal(SecretValue.of("rolled-back"), "c");
+                      throw new IllegalStateException("boom");
+                    }))
+        .hasMessage("boom");
+    byte[] first = store.transact((StoreTx tx) -> tx.sealer().seal(SecretValue.of("one"), "c"));
+    byte[] second = store.transact((StoreTx tx) -> tx.sealer().seal(SecretValue.of("two"), "c"));
+    byte[] third = store.sealer().seal(SecretValue.of("three"), "c");
+    assertThat(dataKeyId(second)).isEqualTo(dataKeyId(first));
+    assertThat(dataKeyId(third)).isEqualTo(dataKeyId(first));
+    assertThat(countRows(store, "data_keys")).isEqualTo(1);
+    store.close();
+
+    // Another process (no key in memory) opens every value from the rows alone.
+    Store reopened = open(config, keyA);
+    assertThat(reopened.sealer().open(first, "c")).isEqualTo(SecretValue.of("one"));
+    assertThat(reopened.sealer().open(second, "c")).isEqualTo(SecretValue.of("two"));
+    assertThat(reopened.sealer().open(third, "c")).isEqualTo(SecretValue.of("three"));
+    // It makes its own key, and reuses it from its next transaction on.
+    byte[] fourth = reopened.transact((StoreTx tx) -> tx.sealer().seal(SecretValue.of("4"), "c"));
+    byte[] fifth = reopened.sealer().seal(SecretValue.of("5"), "c");
+    assertThat(dataKeyId(fourth)).isNotEqualTo(dataKeyId(first)).isEqualTo(dataKeyId(fifth));
+    assertThat(countRows(reopened, "data_keys")).isEqualTo(2);
+  }
+
+  @Test
+  @DisplayName(
+      "a data key made by a grouped work that was rolled back to its savepoint is never reused,"
+          + " though its group committed")
+  void dataKeyOfARolledBackGroupedWorkIsNotReused() throws Exception {
+    StoreConfig config = freshConfig();
+    Store store = open(config, keyA);
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    java.util.concurrent.CountDownLatch leaderInside = new java.util.concurrent.CountDownLatch(1);
+    try {
+      // The leader holds its group open while a failing and a succeeding sealing work queue
+      // behind it, in that order, so that they share the next group (and its commit).
+      Future<Object> leader =
+          pool.submit(
+              () ->
+                  store.transactGrouped(
+                      (StoreTx tx) -> {
+                        leaderInside.countDown();
+                        sleep(400);
+                        return null;
+                      }));
+      leaderInside.await(10, TimeUnit.SECONDS);
+      Future<byte[]> failing =
+          pool.submit(
+              () ->
+                  store.transactGrouped(
+                      (StoreTx tx) -> {
+                        tx.sealer().seal(SecretValue.of("rolled back"), "c");
+                        throw new IllegalStateException("work fails");
+                      }));
+      sleep(100);
+      Future<byte[]> kept =
+          pool.submit(
+              () ->
+                  store.transactGrouped(
+                      (StoreTx tx) -> tx.sealer().seal(SecretValue.of("kept"), "c")));
+      leader.get(10, TimeUnit.SECONDS);
+      assertThatThrownBy(() -> failing.get(10, TimeUnit.SECONDS))
+          .hasMessageContaining("work fails");
+      byte[] keptSealed = kept.get(10, TimeUnit.SECONDS);
+      byte[] later = store.transact((StoreTx tx) -> tx.sealer().seal(SecretValue.of("later"), "c"));
+      byte[] reused = store.sealer().seal(SecretValue.of("reused"), "c");
+      store.close();
+
+      // Every value names a data key whose row exists: a new process opens them all.
+      Store reopened = open(config, keyA);
+      assertThat(reopened.sealer().open(keptSealed, "c")).isEqualTo(SecretValue.of("kept"));
+      assertThat(reopened.sealer().open(later, "c")).isEqualTo(SecretValue.of("later"));
+      assertThat(reopened.sealer().open(reused, "c")).isEqualTo(SecretValue.of("reused"));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static String dataKeyId(byte[] sealed) {
+    int n = sealed[3] & 0xff;
+    return new String(sealed, 4, n, StandardCharsets.US_ASCII);
   }
 
   @Test

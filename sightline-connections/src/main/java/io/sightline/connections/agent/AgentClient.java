@@ -18,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.text.ParseException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * directory, mode 0600), then long-polls the server for jobs with a bounded wait, runs each with
  * {@link AgentWorker}, posts the result encrypted under the result key inside the job (the answer
  * to that post hands over the pool's next job), and sends heartbeats. Every call carries a fresh
- * proof signed by the agent's key. On errors it reconnects with exponential backoff and jitter.
+ * proof signed by the agent's key, or, once a job brought the server's session key, a MAC under
+ * that key (a few microseconds instead of an EC signature and its check). On errors it reconnects
+ * with exponential backoff and jitter.
  */
 public final class AgentClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentClient.class);
@@ -70,6 +73,14 @@ public final class AgentClient implements AutoCloseable {
   /** Channel keys the server sent (decrypted once each), by key id. */
   private final Map<String, byte[]> channelKeys = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** A session key the server sent: calls are MAC'd with it until shortly before it expires. */
+  private record Session(String kid, byte[] key, Instant expiresAt) {}
+
+  private volatile Session session;
+
+  /** The 401 code a server answers to a MAC under a session key it does not hold. */
+  static final String SESSION_UNKNOWN = "AGENT_SESSION_UNKNOWN";
+
   public AgentClient(Settings settings, AgentWorker worker) {
     this.settings = settings;
     this.worker = worker;
@@ -88,6 +99,12 @@ public final class AgentClient implements AutoCloseable {
 
   public String agentId() {
     return agentId;
+  }
+
+  /** The id of the session key the agent MACs its calls with, or null (it signs proofs). */
+  public String sessionKeyId() {
+    Session s = session;
+    return s == null ? null : s.kid();
   }
 
   /**
@@ -241,13 +258,11 @@ public final class AgentClient implements AutoCloseable {
   }
 
   private void pollOnce() throws IOException, InterruptedException {
-    String path = "/api/v1/agent/jobs/next?wait=" + settings.pollWait().toSeconds();
     HttpResponse<String> r =
-        send(
-            "POST",
-            path,
+        call(
+            "/api/v1/agent/jobs/next",
+            "?wait=" + settings.pollWait().toSeconds(),
             "{}",
-            proof("POST", "/api/v1/agent/jobs/next"),
             settings.pollWait().plusSeconds(15));
     JsonNode job = jobOf(r, "poll");
     while (job != null && !closed.get()) {
@@ -256,14 +271,40 @@ public final class AgentClient implements AutoCloseable {
   }
 
   /** The job a poll (or a result's answer) handed over, or null (204: none came in time). */
-  private static JsonNode jobOf(HttpResponse<String> r, String what) throws IOException {
+  private JsonNode jobOf(HttpResponse<String> r, String what) throws IOException {
     if (r.statusCode() == 204) {
       return null;
     }
     if (r.statusCode() != 200) {
       throw refused(what, r);
     }
-    return JSON.readTree(r.body());
+    JsonNode job = JSON.readTree(r.body());
+    takeSessionKey(job);
+    return job;
+  }
+
+  /**
+   * Takes the session key a job carries when it is not the one held (decrypted once per key id); an
+   * unreadable one is ignored (calls stay signed).
+   */
+  private void takeSessionKey(JsonNode job) {
+    String kid = job.path("sessionKeyId").asText(null);
+    String wrapped = job.path("sessionKey").asText(null);
+    Session held = session;
+    if (kid == null || wrapped == null || (held != null && held.kid().equals(kid))) {
+      return;
+    }
+    try {
+      com.nimbusds.jose.jwk.OctetSequenceKey k =
+          com.nimbusds.jose.jwk.OctetSequenceKey.parse(
+              AgentCrypto.decrypt(wrapped, AgentCrypto.encryptionKey(keys)).reveal());
+      if (!kid.equals(k.getKeyID()) || k.getExpirationTime() == null) {
+        throw new IllegalArgumentException("the session key is not " + kid + " or has no exp");
+      }
+      session = new Session(kid, k.toByteArray(), k.getExpirationTime().toInstant());
+    } catch (ParseException | IllegalArgumentException e) {
+      log.warn("agent {}: the session key {} is unreadable ({})", agentId, kid, e.getMessage());
+    }
   }
 
   /**
@@ -302,13 +343,11 @@ public final class AgentClient implements AutoCloseable {
     body.put(
         "result",
         AgentCrypto.encryptDirect(result, resultKey, "claim-" + job.path("claim").asInt()));
-    String resultPath = "/api/v1/agent/jobs/" + jobId + "/result";
     HttpResponse<String> done =
-        send(
-            "POST",
-            resultPath + "?wait=" + settings.pollWait().toSeconds(),
+        call(
+            "/api/v1/agent/jobs/" + jobId + "/result",
+            "?wait=" + settings.pollWait().toSeconds(),
             body.toString(),
-            proof("POST", resultPath),
             settings.pollWait().plusSeconds(15));
     if (done.statusCode() == 200 || done.statusCode() == 204) {
       return jobOf(done, "result");
@@ -321,13 +360,7 @@ public final class AgentClient implements AutoCloseable {
     while (!closed.get()) {
       try {
         Thread.sleep(settings.heartbeat().toMillis());
-        HttpResponse<String> r =
-            send(
-                "POST",
-                "/api/v1/agent/heartbeat",
-                "{}",
-                proof("POST", "/api/v1/agent/heartbeat"),
-                Duration.ofSeconds(10));
+        HttpResponse<String> r = call("/api/v1/agent/heartbeat", "", "{}", Duration.ofSeconds(10));
         if (r.statusCode() != 200 && r.statusCode() != 204) {
           log.warn("agent {}: heartbeat refused: {}", agentId, describe(r));
         }
@@ -346,16 +379,56 @@ public final class AgentClient implements AutoCloseable {
         AgentCrypto.signingKey(keys), agentId, audience, method, path, Duration.ofSeconds(60));
   }
 
+  /**
+   * POSTs an authenticated agent call: MAC'd with the session key while one is held (until 5 s
+   * before it expires), else with a signed proof. When the server does not know the session key
+   * (another replica, a restart, a rotation), the key is dropped and the call repeated with a
+   * proof; the next job brings that server's key.
+   */
+  private HttpResponse<String> call(String path, String query, String body, Duration timeout)
+      throws IOException, InterruptedException {
+    Session s = session;
+    Instant now = Instant.now();
+    if (s != null && now.isBefore(s.expiresAt().minusSeconds(5))) {
+      String mac =
+          AgentCrypto.macAuthorization(
+              s.key(),
+              s.kid(),
+              audience,
+              "POST",
+              path + query,
+              body.getBytes(StandardCharsets.UTF_8),
+              now.getEpochSecond());
+      HttpResponse<String> r = send("POST", path + query, body, mac, timeout);
+      if (r.statusCode() != 401 || !SESSION_UNKNOWN.equals(codeOf(r))) {
+        return r;
+      }
+      log.debug("agent {}: the server does not know session key {}; signing", agentId, s.kid());
+      if (session == s) {
+        session = null;
+      }
+    }
+    return send("POST", path + query, body, PROOF_SCHEME + " " + proof("POST", path), timeout);
+  }
+
+  private static String codeOf(HttpResponse<String> r) {
+    try {
+      return JSON.readTree(r.body()).path("code").asText("");
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
   private HttpResponse<String> send(
-      String method, String path, String body, String proof, Duration timeout)
+      String method, String path, String body, String authorization, Duration timeout)
       throws IOException, InterruptedException {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(audience + path))
             .timeout(timeout)
             .header("Content-Type", "application/json")
             .method(method, HttpRequest.BodyPublishers.ofString(body));
-    if (proof != null) {
-      b.header("Authorization", PROOF_SCHEME + " " + proof);
+    if (authorization != null) {
+      b.header("Authorization", authorization);
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }

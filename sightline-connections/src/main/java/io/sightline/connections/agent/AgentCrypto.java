@@ -23,6 +23,10 @@ import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.sightline.core.SecretValue;
+import java.nio.charset.StandardCharsets;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.text.ParseException;
 import java.time.Duration;
@@ -31,6 +35,8 @@ import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The agent's cryptography, from nimbus-jose-jwt: an EC P-256 key pair for signing proofs (ES256
@@ -259,6 +265,128 @@ public final class AgentCrypto {
       return SecretValue.of(o.getPayload().toString());
     } catch (ParseException | JOSEException e) {
       throw new IllegalArgumentException("cannot decrypt: " + e.getMessage(), e);
+    }
+  }
+
+  // ------------------------------------------------------------------ session MAC
+
+  /** The scheme of a request authenticated by a session key ({@code Authorization}). */
+  public static final String MAC_SCHEME = "Agent-MAC";
+
+  /** How long a MAC'd request is good for after its timestamp (as a proof's {@code exp}). */
+  public static final Duration MAX_MAC_AGE = MAX_PROOF_TTL;
+
+  private static final String MAC_VERSION = "sightline-agent-mac-v1";
+
+  /**
+   * A fresh session key: 256 random bits, a random key id ({@code sk-…}) and its expiry (JWK {@code
+   * exp}), which the server sends an agent encrypted to its key alongside the channel key.
+   */
+  public static OctetSequenceKey newSessionKey(Instant expiresAt) {
+    return new OctetSequenceKey.Builder(newResultKey())
+        .keyID("sk-" + randomId())
+        .expirationTime(Date.from(expiresAt))
+        .build();
+  }
+
+  /** A request's MAC header, parsed: key id, timestamp (epoch seconds), nonce and MAC. */
+  public record MacHeader(String kid, long timestamp, String nonce, byte[] mac) {
+    /**
+     * Parses {@code kid.ts.nonce.mac} (the part after the scheme).
+     *
+     * @throws IllegalArgumentException when it is not of that form
+     */
+    public static MacHeader parse(String value) {
+      String[] parts = value.strip().split("\\.", -1);
+      if (parts.length != 4
+          || parts[0].isEmpty()
+          || parts[2].isEmpty()
+          || parts[0].length() > 64
+          || parts[2].length() > 64) {
+        throw new IllegalArgumentException("not kid.timestamp.nonce.mac");
+      }
+      try {
+        return new MacHeader(
+            parts[0], Long.parseLong(parts[1]), parts[2], Base64.getUrlDecoder().decode(parts[3]));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("not kid.timestamp.nonce.mac", e);
+      }
+    }
+  }
+
+  /**
+   * The {@code Authorization} value of a request authenticated by a session key: {@code Agent-MAC
+   * kid.ts.nonce.mac}, the MAC being HMAC-SHA256 under the session key over {@link #macInput}.
+   */
+  public static String macAuthorization(
+      byte[] key,
+      String kid,
+      String audience,
+      String method,
+      String pathAndQuery,
+      byte[] body,
+      long timestamp) {
+    String nonce = randomId();
+    byte[] mac = mac(key, macInput(kid, timestamp, nonce, audience, method, pathAndQuery, body));
+    return MAC_SCHEME
+        + " "
+        + kid
+        + "."
+        + timestamp
+        + "."
+        + nonce
+        + "."
+        + Base64.getUrlEncoder().withoutPadding().encodeToString(mac);
+  }
+
+  /**
+   * What a request's MAC covers, one item a line: a version tag, the key id, the timestamp, the
+   * nonce, the method, the audience (the server's URL), the path with its query, and the SHA-256 of
+   * the body (base64url).
+   */
+  public static byte[] macInput(
+      String kid,
+      long timestamp,
+      String nonce,
+      String audience,
+      String method,
+      String pathAndQuery,
+      byte[] body) {
+    String s =
+        MAC_VERSION
+            + "\n"
+            + kid
+            + "\n"
+            + timestamp
+            + "\n"
+            + nonce
+            + "\n"
+            + method
+            + "\n"
+            + audience
+            + "\n"
+            + pathAndQuery
+            + "\n"
+            + Base64.getUrlEncoder().withoutPadding().encodeToString(sha256(body));
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** HMAC-SHA256 of {@code input} under {@code key}. */
+  public static byte[] mac(byte[] key, byte[] input) {
+    try {
+      Mac m = Mac.getInstance("HmacSHA256");
+      m.init(new SecretKeySpec(key, "HmacSHA256"));
+      return m.doFinal(input);
+    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+      throw new IllegalStateException("HmacSHA256 is not available", e);
+    }
+  }
+
+  private static byte[] sha256(byte[] b) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(b == null ? new byte[0] : b);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 }

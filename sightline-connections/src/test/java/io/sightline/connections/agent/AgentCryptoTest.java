@@ -162,4 +162,63 @@ class AgentCryptoTest {
     assertThat(back.jti()).isEqualTo("jti-1");
     assertThat(back.secretUid()).isEqualTo("uid-1");
   }
+
+  @Test
+  @DisplayName(
+      "a session MAC header names its key, timestamp and nonce, and its MAC covers the method,"
+          + " audience, path with query and body")
+  void sessionMacsAreBound() {
+    byte[] key = AgentCrypto.newResultKey();
+    String value =
+        AgentCrypto.macAuthorization(
+            key, "sk-1", "http://127.0.0.1:1", "POST", "/a?wait=1", "{}".getBytes(), 1_000L);
+    assertThat(value).startsWith("Agent-MAC sk-1.1000.");
+    AgentCrypto.MacHeader h = AgentCrypto.MacHeader.parse(value.substring("Agent-MAC ".length()));
+    assertThat(h.kid()).isEqualTo("sk-1");
+    assertThat(h.timestamp()).isEqualTo(1_000L);
+    byte[] input =
+        AgentCrypto.macInput(
+            "sk-1", 1_000L, h.nonce(), "http://127.0.0.1:1", "POST", "/a?wait=1", "{}".getBytes());
+    assertThat(AgentCrypto.mac(key, input)).isEqualTo(h.mac());
+    for (byte[] other :
+        List.of(
+            AgentCrypto.macInput(
+                "sk-1",
+                1_000L,
+                h.nonce(),
+                "http://127.0.0.1:1",
+                "POST",
+                "/a?wait=2",
+                "{}".getBytes()),
+            AgentCrypto.macInput(
+                "sk-1",
+                1_000L,
+                h.nonce(),
+                "http://127.0.0.1:1",
+                "POST",
+                "/a?wait=1",
+                "{ }".getBytes()),
+            AgentCrypto.macInput(
+                "sk-1",
+                1_001L,
+                h.nonce(),
+                "http://127.0.0.1:1",
+                "POST",
+                "/a?wait=1",
+                "{}".getBytes()),
+            AgentCrypto.macInput(
+                "sk-1",
+                1_000L,
+                h.nonce(),
+                "http://127.0.0.1:2",
+                "POST",
+                "/a?wait=1",
+                "{}".getBytes()))) {
+      assertThat(AgentCrypto.mac(key, other)).isNotEqualTo(h.mac());
+    }
+    assertThatThrownBy(() -> AgentCrypto.MacHeader.parse("sk-1.notanumber.n.AAAA"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> AgentCrypto.MacHeader.parse("sk-1.1.n"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }

@@ -83,7 +83,21 @@ public final class AgentService {
    * inside) and the claim's number, which the answer names.
    */
   public record Claimed(
-      String id, String kind, String payload, String payloadKey, int claim, Instant until) {}
+      String id,
+      String kind,
+      String payload,
+      String payloadKey,
+      int claim,
+      Instant until,
+      String sessionKeyId,
+      String sessionKey) {}
+
+  /**
+   * The 401 code of a call MAC'd with a session key this replica does not hold (never issued here,
+   * lost in a restart, rotated, or expired): the agent falls back to a signed proof, which is
+   * always accepted and gets it this replica's key with its next job.
+   */
+  public static final String SESSION_UNKNOWN = "AGENT_SESSION_UNKNOWN";
 
   private final Store store;
   private final Clock clock;
@@ -288,11 +302,33 @@ public final class AgentService {
   // ------------------------------------------------------------------ proofs
 
   /**
-   * Checks a call's proof: signed by the key of a registered, enabled agent, for this server
-   * ({@code aud}), this method and path, current (at most 60 s long), and not seen before. Refused
-   * proofs are 401s whose precise reason is logged.
+   * Checks a call's proof ({@code Agent-Proof}): signed by the key of a registered, enabled agent,
+   * for this server ({@code aud}), this method and path, current (at most 60 s long), and not seen
+   * before. Or its session MAC ({@code Agent-MAC}): HMAC-SHA256 under a session key this replica
+   * issued to an enabled agent, over the method, the audience, the path with its query, the body's
+   * hash, a timestamp at most 60 s old (5 s skew) and a nonce not seen before. A key id this
+   * replica does not hold, or an expired key, is a 401 with code {@link #SESSION_UNKNOWN}, on which
+   * the agent falls back to a proof. Other refusals are 401s whose precise reason is logged.
+   *
+   * @param query the raw query string, or null
+   * @param body the request's body (read only for a MAC'd call)
    */
-  public Agent authenticate(String authorization, String method, String path, String requestBase) {
+  public Agent authenticate(
+      String authorization,
+      String method,
+      String path,
+      String query,
+      String requestBase,
+      java.util.function.Supplier<byte[]> body) {
+    String macPrefix = AgentCrypto.MAC_SCHEME + " ";
+    if (authorization != null && authorization.startsWith(macPrefix)) {
+      return authenticateMac(
+          authorization.substring(macPrefix.length()),
+          method,
+          query == null || query.isEmpty() ? path : path + "?" + query,
+          requestBase,
+          body);
+    }
     String reason;
     String prefix = AgentClient.PROOF_SCHEME + " ";
     if (authorization == null || !authorization.startsWith(prefix)) {
@@ -363,10 +399,83 @@ public final class AgentService {
     if (seenJtis.putIfAbsent(jti, exp.plus(CLOCK_SKEW)) != null) {
       return refuse("the proof was replayed (jti " + claims.getJWTID() + " seen before)", agentId);
     }
-    if (seenJtis.size() > 10_000) {
+    forgetOldJtis(now);
+    return agent;
+  }
+
+  private Agent authenticateMac(
+      String value,
+      String method,
+      String pathAndQuery,
+      String requestBase,
+      java.util.function.Supplier<byte[]> body) {
+    AgentCrypto.MacHeader h;
+    try {
+      h = AgentCrypto.MacHeader.parse(value);
+    } catch (IllegalArgumentException e) {
+      return refuse("the Agent-MAC header is not kid.timestamp.nonce.mac", null);
+    }
+    Instant now = clock.instant();
+    Session s = sessions.get(h.kid());
+    if (s == null || !now.isBefore(s.expiresAt())) {
+      log.debug(
+          "agent call with session key {} refused: {} (the agent falls back to a proof)",
+          h.kid(),
+          s == null ? "not issued by this replica, or dropped" : "expired at " + s.expiresAt());
+      throw new SightlineException(
+          SESSION_UNKNOWN,
+          401,
+          null,
+          "this server does not know the session key "
+              + h.kid()
+              + " (another replica's, rotated or expired): authenticate with a signed proof");
+    }
+    String agentId = s.agentId();
+    String expectedAud = publicUrl != null ? publicUrl : strip(requestBase);
+    byte[] expected =
+        AgentCrypto.mac(
+            s.key(),
+            AgentCrypto.macInput(
+                h.kid(), h.timestamp(), h.nonce(), expectedAud, method, pathAndQuery, body.get()));
+    if (!MessageDigest.isEqual(expected, h.mac())) {
+      return refuse(
+          "the request's MAC does not match (another call, body, audience or key)", agentId);
+    }
+    Known known = known(agentId);
+    if (known == null) {
+      return refuse("no registered agent has id " + agentId + " (removed?)", agentId);
+    }
+    if (!known.agent().enabled()) {
+      return refuse("agent " + known.agent().name() + " is disabled", agentId);
+    }
+    Instant ts = Instant.ofEpochSecond(h.timestamp());
+    Instant until = ts.plus(AgentCrypto.MAX_MAC_AGE).plus(CLOCK_SKEW);
+    if (!now.isBefore(until)) {
+      return refuse("the request's MAC expired (timestamp " + ts + "; clock skew?)", agentId);
+    }
+    if (ts.isAfter(now.plus(CLOCK_SKEW))) {
+      return refuse("the request's MAC is from the future (" + ts + "; clock skew?)", agentId);
+    }
+    if (seenJtis.putIfAbsent(h.kid() + "/" + h.nonce(), until) != null) {
+      return refuse("the request was replayed (nonce " + h.nonce() + " seen before)", agentId);
+    }
+    forgetOldJtis(now);
+    return known.agent();
+  }
+
+  private volatile long jtisPurgedAt = System.nanoTime();
+
+  /**
+   * Drops expired entries of the replay cache once it is large, at most once a second (at 200 calls
+   * a second it holds about 13,000 live entries; a scan on every call would cost more than the
+   * check).
+   */
+  private void forgetOldJtis(Instant now) {
+    long t = System.nanoTime();
+    if (seenJtis.size() > 10_000 && t - jtisPurgedAt > 1_000_000_000L) {
+      jtisPurgedAt = t;
       seenJtis.values().removeIf(e -> e.isBefore(now));
     }
-    return agent;
   }
 
   /** A registered agent as proofs need it, read at most every {@link #AGENT_CACHE}. */
@@ -431,7 +540,7 @@ public final class AgentService {
 
   public Agent setEnabled(String id, boolean enabled, String actor, String requestId) {
     agentCache.remove(id);
-    channels.remove(id);
+    dropKeys(id);
     return store.transact(
         tx -> {
           if (!tx.agents().setEnabled(id, enabled)) {
@@ -453,7 +562,7 @@ public final class AgentService {
 
   public void remove(String id, String actor, String requestId) {
     agentCache.remove(id);
-    channels.remove(id);
+    dropKeys(id);
     store.transact(
         tx -> {
           Agent a =
@@ -585,10 +694,12 @@ public final class AgentService {
       return Optional.empty();
     }
     // The claim's transaction (a row lock other pollers may wait for) is the one update: the
-    // payload is opened and encrypted to the agent after it committed.
+    // payload is opened and encrypted to the agent after it committed. Like the enqueue and the
+    // answer's update, it shares its commit with concurrent writes (a group commit): every H2
+    // commit writes its own chunk to the file.
     Instant now = clock.instant();
     Optional<Job> claimed =
-        store.transact(
+        store.transactGrouped(
             tx -> tx.agents().claim(agent.pool(), agent.id(), now, now.plus(claim), null));
     if (claimed.isEmpty()) {
       return Optional.empty();
@@ -605,7 +716,15 @@ public final class AgentService {
         agent.name(),
         j.attempts());
     return Optional.of(
-        new Claimed(j.id(), j.kind(), jwe, ch.wrapped(), j.attempts(), j.claimUntil()));
+        new Claimed(
+            j.id(),
+            j.kind(),
+            jwe,
+            ch.wrapped(),
+            j.attempts(),
+            j.claimUntil(),
+            ch.session().kid(),
+            ch.wrappedSession()));
   }
 
   /**
@@ -613,29 +732,79 @@ public final class AgentService {
    * along encrypted to the agent's key ({@code wrapped}, ECDH-ES+A256KW), which the agent decrypts
    * once. Kept in memory only, for at most {@link #CHANNEL_LIFETIME} or {@link #CHANNEL_USES} jobs.
    */
-  private record Channel(String kid, byte[] key, String wrapped, long createdAt, AtomicLong uses) {}
+  private record Channel(
+      String kid,
+      byte[] key,
+      String wrapped,
+      Instant expiresAt,
+      AtomicLong uses,
+      Session session,
+      String wrappedSession) {}
+
+  /**
+   * A session key of one agent, issued with its channel key and expiring with it: the agent MACs
+   * its calls with it instead of signing a proof. In memory only, on the replica that issued it.
+   */
+  private record Session(String kid, String agentId, byte[] key, Instant expiresAt) {}
 
   static final Duration CHANNEL_LIFETIME = Duration.ofMinutes(10);
+
+  /**
+   * A channel is renewed this long before it expires, so that the agent gets the next session key
+   * while its current one is still valid (and never has to fall back to a proof for that).
+   */
+  static final Duration RENEW_BEFORE = Duration.ofMinutes(1);
+
   static final long CHANNEL_USES = 100_000;
 
   private final Map<String, Channel> channels = new ConcurrentHashMap<>();
 
+  /** Session keys by key id (one per agent: its channel's). */
+  private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+
   private Channel channel(String agentId, ECKey agentKey) {
     Channel ch = channels.get(agentId);
-    if (ch == null
-        || System.nanoTime() - ch.createdAt() > CHANNEL_LIFETIME.toNanos()
-        || ch.uses().incrementAndGet() > CHANNEL_USES) {
+    Instant now = clock.instant();
+    if (ch != null
+        && now.isBefore(ch.expiresAt().minus(RENEW_BEFORE))
+        && ch.uses().incrementAndGet() <= CHANNEL_USES) {
+      return ch;
+    }
+    synchronized (channels) {
+      // Another poll of the agent may have made a new one meanwhile: one channel (and one session
+      // key) per agent, so the session map holds no orphans.
+      Channel current = channels.get(agentId);
+      if (current != null && current != ch) {
+        return current;
+      }
+      Instant expiresAt = now.plus(CHANNEL_LIFETIME);
       com.nimbusds.jose.jwk.OctetSequenceKey k = AgentCrypto.newChannelKey();
-      ch =
+      com.nimbusds.jose.jwk.OctetSequenceKey sk = AgentCrypto.newSessionKey(expiresAt);
+      Session session = new Session(sk.getKeyID(), agentId, sk.toByteArray(), expiresAt);
+      Channel fresh =
           new Channel(
               k.getKeyID(),
               k.toByteArray(),
               AgentCrypto.encrypt(SecretValue.of(k.toJSONString()), agentKey),
-              System.nanoTime(),
-              new AtomicLong());
-      channels.put(agentId, ch);
+              expiresAt,
+              new AtomicLong(),
+              session,
+              AgentCrypto.encrypt(SecretValue.of(sk.toJSONString()), agentKey));
+      channels.put(agentId, fresh);
+      // The previous session key stays valid until its own expiry (the agent holds it until the
+      // next job brings this one); expired ones are forgotten here.
+      sessions.values().removeIf(x -> !now.isBefore(x.expiresAt()));
+      sessions.put(session.kid(), session);
+      return fresh;
     }
-    return ch;
+  }
+
+  /** Forgets an agent's channel and session keys (disabled or removed: at once). */
+  private void dropKeys(String agentId) {
+    synchronized (channels) {
+      channels.remove(agentId);
+      sessions.values().removeIf(s -> s.agentId().equals(agentId));
+    }
   }
 
   /** Takes an agent's result (a JWE to the claim's key, stored as it came). */
@@ -648,7 +817,7 @@ public final class AgentService {
     // The update names the agent, so it only takes an answer to this agent's own claim (its
     // pool's job); the job is read only to say why an answer was not taken.
     boolean ok =
-        store.transact(
+        store.transactGrouped(
             tx ->
                 tx.agents()
                     .complete(
@@ -718,7 +887,7 @@ public final class AgentService {
     try {
       Instant now = clock.instant();
       Job stored =
-          store.transact(
+          store.transactGrouped(
               tx ->
                   tx.agents()
                       .enqueue(

@@ -39,7 +39,10 @@ public record ApiRoute(
     NONE,
     /** A one-time agent registration token ({@code slr_…}), checked by the handler. */
     AGENT_REGISTRATION_TOKEN,
-    /** A short-lived proof signed by a registered agent's key (JWS), checked by the handler. */
+    /**
+     * A short-lived proof signed by a registered agent's key (JWS), or a MAC under the session key
+     * the server gave it; checked by the handler.
+     */
     AGENT_PROOF
   }
 

@@ -39,9 +39,19 @@ public final class Call {
     this.body = body;
   }
 
-  /** The raw request body, size-limited. */
+  private byte[] readBody;
+
+  /**
+   * The raw request body, size-limited (read once: an agent's MAC covers it, then it is parsed).
+   */
   public byte[] bodyBytes() {
-    return body != null ? body : JsonBodies.readLimited(ctx);
+    if (body != null) {
+      return body;
+    }
+    if (readBody == null) {
+      readBody = JsonBodies.readLimited(ctx);
+    }
+    return readBody;
   }
 
   /** The authenticated caller; null only on public routes. */

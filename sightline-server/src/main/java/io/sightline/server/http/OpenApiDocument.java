@@ -72,7 +72,8 @@ public final class OpenApiDocument {
     if (r.auth() == ApiRoute.Auth.AGENT_PROOF) {
       op.put(
           "description",
-          "Agents only: Authorization: Agent-Proof <JWS signed by the agent's registered key>.");
+          "Agents only: Authorization: Agent-Proof <JWS signed by the agent's registered key>, or"
+              + " Agent-MAC <kid.ts.nonce.mac> under the session key a job brought (docs/agents.md).");
     } else if (r.auth() == ApiRoute.Auth.AGENT_REGISTRATION_TOKEN) {
       op.put("description", "Agents only: carries a one-time registration token in the body.");
     }

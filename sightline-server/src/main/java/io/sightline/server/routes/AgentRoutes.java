@@ -19,7 +19,8 @@ import java.util.Optional;
  * Agent routes (issue 9). Admins issue registration tokens and list, disable, enable and remove
  * agents (API token, role admin). Agents call {@code /api/v1/agent/...}: registration with a
  * one-time registration token, then long-poll, results and heartbeats each with a proof signed by
- * the agent's key ({@link Auth#AGENT_PROOF}: no role, checked here).
+ * the agent's key or a MAC under the session key the server gave it ({@link Auth#AGENT_PROOF}: no
+ * role, checked here).
  */
 public final class AgentRoutes {
   public record RegistrationTokenRequest(
@@ -66,7 +67,15 @@ public final class AgentRoutes {
                   + " key; the same for many jobs, so decrypt it once per kid")
           String payloadKey,
       @ApiField("the claim's number; the answer's JWE names it as kid \"claim-N\"") int claim,
-      Instant claimUntil) {}
+      Instant claimUntil,
+      @ApiField(
+              "the id of this replica's session key for the agent; when it is not the one the"
+                  + " agent holds, decrypt sessionKey")
+          String sessionKeyId,
+      @ApiField(
+              "the session key (an oct JWK with exp), JWE (ECDH-ES+A256KW, A256GCM) to the agent's"
+                  + " \"enc\" key: the agent MACs its calls with it (Authorization: Agent-MAC)")
+          String sessionKey) {}
 
   public record ResultRequest(
       @ApiField("the job's answer, JWE (dir, A256GCM) under the job's resultKey, kid \"claim-N\"")
@@ -220,13 +229,30 @@ public final class AgentRoutes {
       return null;
     }
     AgentService.Claimed j = job.get();
-    return new JobView(j.id(), j.kind(), j.payload(), j.payloadKey(), j.claim(), j.until());
+    return new JobView(
+        j.id(),
+        j.kind(),
+        j.payload(),
+        j.payloadKey(),
+        j.claim(),
+        j.until(),
+        j.sessionKeyId(),
+        j.sessionKey());
   }
 
-  /** Authenticates the calling agent by its proof (401 otherwise, the reason in the log). */
+  /**
+   * Authenticates the calling agent by its proof or its session MAC (401 otherwise, the reason in
+   * the log).
+   */
   private static Agent agent(AgentService agents, Call c) {
     var ctx = c.context();
     String base = ctx.scheme() + "://" + ctx.host();
-    return agents.authenticate(ctx.header("Authorization"), ctx.method().name(), ctx.path(), base);
+    return agents.authenticate(
+        ctx.header("Authorization"),
+        ctx.method().name(),
+        ctx.path(),
+        ctx.queryString(),
+        base,
+        c::bodyBytes);
   }
 }

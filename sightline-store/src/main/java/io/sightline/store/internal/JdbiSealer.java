@@ -8,6 +8,7 @@ import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 
 /**
@@ -32,7 +33,7 @@ final class JdbiSealer implements Sealer {
   public byte[] seal(SecretValue value, String context) {
     Objects.requireNonNull(value, "value");
     String ctx = context == null ? "" : context;
-    Keyring.DataKey dk = keyring.newDataKey(handle, clock.instant());
+    Keyring.DataKey dk = keyring.dataKeyForSeal(handle, clock.instant());
     byte[] id = dk.id().getBytes(StandardCharsets.US_ASCII);
     byte[] body = Crypto.encrypt(dk.key(), value.revealUtf8(), AAD + dk.id() + "|" + ctx);
     return ByteBuffer.allocate(MAGIC.length + 1 + id.length + body.length)
@@ -45,22 +46,39 @@ final class JdbiSealer implements Sealer {
 
   @Override
   public SecretValue open(byte[] sealed, String context) {
-    String ctx = context == null ? "" : context;
+    String id = dataKeyId(sealed);
+    byte[] key =
+        keyring
+            .dataKey(handle, id)
+            .orElseThrow(() -> Crypto.unreadable("the sealed value (its data key is gone)"));
+    return open(sealed, context, id, key);
+  }
+
+  /**
+   * Opens {@code sealed} when its data key is in {@code keyring}'s memory, without a transaction;
+   * empty otherwise.
+   */
+  static Optional<SecretValue> openWithKnownKey(Keyring keyring, byte[] sealed, String context) {
+    String id = dataKeyId(sealed);
+    return keyring.cachedDataKey(id).map(key -> open(sealed, context, id, key));
+  }
+
+  private static String dataKeyId(byte[] sealed) {
     if (sealed == null
         || sealed.length < MAGIC.length + 1
         || !Arrays.equals(sealed, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
       throw Crypto.unreadable("the sealed value");
     }
     int idLength = sealed[MAGIC.length] & 0xff;
-    int bodyStart = MAGIC.length + 1 + idLength;
-    if (idLength == 0 || sealed.length <= bodyStart) {
+    if (idLength == 0 || sealed.length <= MAGIC.length + 1 + idLength) {
       throw Crypto.unreadable("the sealed value");
     }
-    String id = new String(sealed, MAGIC.length + 1, idLength, StandardCharsets.US_ASCII);
-    byte[] key =
-        keyring
-            .dataKey(handle, id)
-            .orElseThrow(() -> Crypto.unreadable("the sealed value (its data key is gone)"));
+    return new String(sealed, MAGIC.length + 1, idLength, StandardCharsets.US_ASCII);
+  }
+
+  private static SecretValue open(byte[] sealed, String context, String id, byte[] key) {
+    String ctx = context == null ? "" : context;
+    int bodyStart = MAGIC.length + 1 + id.length();
     try {
       byte[] plain =
           Crypto.decrypt(

@@ -310,7 +310,9 @@ public final class JdbiStore implements Store {
 
       @Override
       public SecretValue open(byte[] sealed, String context) {
-        return transact(tx -> tx.sealer().open(sealed, context));
+        // A data key this replica made or opened before needs no transaction.
+        return JdbiSealer.openWithKnownKey(keyring, sealed, context)
+            .orElseGet(() -> transact(tx -> tx.sealer().open(sealed, context)));
       }
     };
   }

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,10 +18,11 @@ import org.slf4j.LoggerFactory;
  * The master key in memory, the keys it wraps, and rotation.
  *
  * <p>The {@code keyring} row names the master key id that wraps every row of {@code data_keys} and
- * {@code audit_keys}. Every seal locks that row (so a rotation in progress finishes first and no
- * data key is ever wrapped by a retired key); rotation locks it, re-wraps both tables and moves the
- * id, all in one transaction. Keys this process held before a rotation stay in memory so that reads
- * racing a rotation's commit still unwrap.
+ * {@code audit_keys}. Every new data key locks that row (so a rotation in progress finishes first
+ * and no data key is ever wrapped by a retired key); rotation locks it, re-wraps both tables and
+ * moves the id, all in one transaction. A data key serves a replica's seals for up to a minute or
+ * 10,000 seals once it has committed ({@link #dataKeyForSeal}). Keys this process held before a
+ * rotation stay in memory so that reads racing a rotation's commit still unwrap.
  */
 final class Keyring {
   private static final Logger log = LoggerFactory.getLogger(Keyring.class);
@@ -133,6 +136,80 @@ final class Keyring {
     return Optional.ofNullable(auditKeys.get(id));
   }
 
+  /** How long one data key serves this replica's seals. */
+  static final java.time.Duration DATA_KEY_REUSE = java.time.Duration.ofSeconds(60);
+
+  /** How many seals one data key serves at most (AES-GCM, random 96-bit nonces: far below 2^32). */
+  static final int DATA_KEY_SEALS = 10_000;
+
+  /** A committed data key that serves further seals until it is due. */
+  private record Reusable(DataKey key, String masterKeyId, long dueNanos, AtomicInteger seals) {}
+
+  /** The newest data key made here, not yet reused, and the handle whose transaction made it. */
+  private record Candidate(
+      DataKey key, String masterKeyId, Handle madeIn, long madeAt, AtomicBoolean committed) {}
+
+  private volatile Reusable reusable;
+  private volatile Candidate candidate;
+
+  /**
+   * The data key to seal under in {@code h}'s transaction: this replica's current one while it is
+   * at most {@link #DATA_KEY_REUSE} old, has served fewer than {@link #DATA_KEY_SEALS} seals and
+   * was wrapped by the current master key; else a new one ({@link #newDataKey}).
+   *
+   * <p>A new key is reused only once its transaction has committed and another transaction sees its
+   * row (a group commit can roll one work back to its savepoint and still commit; data keys are
+   * never deleted, so a row seen committed stays). A reused key's row is committed, so a rotation
+   * re-wraps it like any other, and a seal under it takes neither the key ring's lock nor an
+   * insert.
+   */
+  DataKey dataKeyForSeal(Handle h, Instant now) {
+    Reusable r = reusable;
+    String mk = current.id();
+    if (r != null
+        && r.masterKeyId().equals(mk)
+        && System.nanoTime() - r.dueNanos() < 0
+        && r.seals().incrementAndGet() <= DATA_KEY_SEALS) {
+      return r.key();
+    }
+    Candidate c = candidate;
+    if (c != null && c.committed().get() && c.madeIn() != h && c.masterKeyId().equals(mk)) {
+      boolean seen =
+          h.createQuery("SELECT COUNT(*) FROM data_keys WHERE id = :id")
+                  .bind("id", c.key().id())
+                  .mapTo(Long.class)
+                  .one()
+              == 1;
+      if (seen) {
+        reusable =
+            new Reusable(
+                c.key(), mk, System.nanoTime() + DATA_KEY_REUSE.toNanos(), new AtomicInteger(1));
+        clearCandidate(c);
+        return c.key();
+      }
+      clearCandidate(c);
+    }
+    DataKey fresh = newDataKey(h, now);
+    // A candidate whose transaction is still open is kept (for up to a second): concurrent seals
+    // would otherwise keep replacing it with ones that have not committed yet.
+    c = candidate;
+    if (c == null
+        || !c.masterKeyId().equals(mk)
+        || System.nanoTime() - c.madeAt() > 1_000_000_000L) {
+      Candidate made = new Candidate(fresh, mk, h, System.nanoTime(), new AtomicBoolean());
+      candidate = made;
+      h.afterCommit(() -> made.committed().set(true));
+      h.afterRollback(() -> clearCandidate(made));
+    }
+    return fresh;
+  }
+
+  private synchronized void clearCandidate(Candidate c) {
+    if (candidate == c) {
+      candidate = null;
+    }
+  }
+
   /** Creates a data key row in {@code h}'s transaction; returns (id, key). */
   DataKey newDataKey(Handle h, Instant now) {
     // Lock the key ring: a rotation in progress finishes first, and we learn if it happened.
@@ -161,7 +238,20 @@ final class Keyring {
         .bind("wrapped", Crypto.encrypt(mk.bytes(), key, dataAad(id, mk)))
         .bind("now", Sql.instant(now))
         .execute();
+    // Kept as if opened: what is sealed under it now is often opened soon on this replica (an
+    // agent job at its claim), which then costs no query. Should the transaction roll back, the
+    // random id is simply never looked up.
+    synchronized (openedDataKeys) {
+      openedDataKeys.put(id, key);
+    }
     return new DataKey(id, key);
+  }
+
+  /** The data key with {@code id} if this replica has it in memory (no query). */
+  Optional<byte[]> cachedDataKey(String id) {
+    synchronized (openedDataKeys) {
+      return Optional.ofNullable(openedDataKeys.get(id));
+    }
   }
 
   /** The data key with {@code id}, unwrapped; empty when there is no such row. */

@@ -12,13 +12,15 @@
  *
  * <h2>Sealing and rotation</h2>
  *
- * Each sealed value has its own random data key, a row of {@code data_keys} wrapped (AES-GCM, AAD =
- * row id and master key id) by the master key; the sealed bytes are {@code "SL1" · id · nonce ·
- * ciphertext} with AAD = data key id and the caller's context. Rotation therefore re-wraps {@code
- * data_keys} and {@code audit_keys} (in one transaction, under a lock on the key ring row that
- * every seal also takes) and never needs to know which tables hold sealed values. Data keys of
- * deleted records stay behind as small orphan rows (harmless; a later cleanup may delete rows no
- * sealed value names).
+ * Sealed values are encrypted under random data keys, rows of {@code data_keys} wrapped (AES-GCM,
+ * AAD = row id and master key id) by the master key; a data key serves one replica's seals for at
+ * most a minute or 10,000 seals, and only once the transaction that wrote its row has committed.
+ * The sealed bytes are {@code "SL1" · id · nonce · ciphertext} (a random 96-bit nonce per seal)
+ * with AAD = data key id and the caller's context, so a sealed value copied to another row or
+ * context does not open. Rotation therefore re-wraps {@code data_keys} and {@code audit_keys} (in
+ * one transaction, under a lock on the key ring row that every new data key also takes) and never
+ * needs to know which tables hold sealed values. Data keys of deleted records stay behind as small
+ * orphan rows (harmless; a later cleanup may delete rows no sealed value names).
  *
  * <h2>Audit chain</h2>
  *

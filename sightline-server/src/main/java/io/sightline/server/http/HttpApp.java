@@ -239,6 +239,7 @@ public final class HttpApp {
   }
 
   private void problem(Context ctx, SightlineException e) {
+    JsonBodies.drainUnread(ctx);
     if (!e.isUserError() && e.status() != 503 && e.status() != 501) {
       internalError(ctx, e);
       return;

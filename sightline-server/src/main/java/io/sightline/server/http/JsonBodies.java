@@ -160,6 +160,30 @@ public final class JsonBodies {
     }
   }
 
+  /**
+   * Reads and discards what is left of the request body (at most {@link #MAX_BODY_BYTES}) before an
+   * error answer. A request refused before its body was read (a 401 ahead of a large upload, say)
+   * made Jetty close the connection while the client was still sending; the client then saw a reset
+   * instead of the answer. Never throws: the answer is written either way.
+   */
+  static void drainUnread(Context ctx) {
+    long declared = ctx.req().getContentLengthLong();
+    if (declared == 0 || declared > MAX_BODY_BYTES) {
+      return;
+    }
+    try {
+      InputStream in = ctx.req().getInputStream();
+      byte[] buf = new byte[8192];
+      long total = 0;
+      int n;
+      while (total <= MAX_BODY_BYTES && (n = in.read(buf)) > 0) {
+        total += n;
+      }
+    } catch (IOException | RuntimeException e) {
+      // Read already, closed, or the client went away: nothing left to drain.
+    }
+  }
+
   private static SightlineException tooLarge() {
     return new SightlineException(
         "BODY_TOO_LARGE",

@@ -78,8 +78,13 @@ public final class AgentClient implements AutoCloseable {
 
   private volatile Session session;
 
-  /** The 401 code a server answers to a MAC under a session key it does not hold. */
-  static final String SESSION_UNKNOWN = "AGENT_SESSION_UNKNOWN";
+  /**
+   * The 401 code of a call MAC'd with a session key the server does not hold (never issued there,
+   * lost in a restart, rotated, or expired): the agent falls back to a signed proof, which is
+   * always accepted and gets it that server's key with its next job. The server answers it; the
+   * agent acts on it.
+   */
+  public static final String SESSION_UNKNOWN = "AGENT_SESSION_UNKNOWN";
 
   public AgentClient(Settings settings, AgentWorker worker) {
     this.settings = settings;

@@ -92,13 +92,6 @@ public final class AgentService {
       String sessionKeyId,
       String sessionKey) {}
 
-  /**
-   * The 401 code of a call MAC'd with a session key this replica does not hold (never issued here,
-   * lost in a restart, rotated, or expired): the agent falls back to a signed proof, which is
-   * always accepted and gets it this replica's key with its next job.
-   */
-  public static final String SESSION_UNKNOWN = "AGENT_SESSION_UNKNOWN";
-
   private final Store store;
   private final Clock clock;
   private final String publicUrl;
@@ -307,8 +300,9 @@ public final class AgentService {
    * before. Or its session MAC ({@code Agent-MAC}): HMAC-SHA256 under a session key this replica
    * issued to an enabled agent, over the method, the audience, the path with its query, the body's
    * hash, a timestamp at most 60 s old (5 s skew) and a nonce not seen before. A key id this
-   * replica does not hold, or an expired key, is a 401 with code {@link #SESSION_UNKNOWN}, on which
-   * the agent falls back to a proof. Other refusals are 401s whose precise reason is logged.
+   * replica does not hold, or an expired key, is a 401 with code {@link
+   * AgentClient#SESSION_UNKNOWN}, on which the agent falls back to a proof. Other refusals are 401s
+   * whose precise reason is logged.
    *
    * @param query the raw query string, or null
    * @param body the request's body (read only for a MAC'd call)
@@ -423,7 +417,7 @@ public final class AgentService {
           h.kid(),
           s == null ? "not issued by this replica, or dropped" : "expired at " + s.expiresAt());
       throw new SightlineException(
-          SESSION_UNKNOWN,
+          AgentClient.SESSION_UNKNOWN,
           401,
           null,
           "this server does not know the session key "
